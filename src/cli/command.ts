@@ -19,7 +19,11 @@ export function newCommand(name: string, summary: string): Command {
 export type Parsed = { ok: true; command: Command } | { ok: false; exitCode: number };
 
 /** Parse `args`; help and errors are written to `io`, and a finished parse (help, error) returns its status. */
-export async function parseArgs(command: Command, args: readonly string[], io: Io): Promise<Parsed> {
+export async function parseArgs(
+  command: Command,
+  args: readonly string[],
+  io: Io,
+): Promise<Parsed> {
   let out = "";
   let err = "";
   command.configureOutput({
@@ -39,7 +43,10 @@ export async function parseArgs(command: Command, args: readonly string[], io: I
       }
       if (error.code === "commander.help") return { ok: false, exitCode: EXIT_OK };
       const line = err.trim().replace(/^error: /, "") || error.message;
-      await printError(io, `${line} (see 'fmagent ${command.name().replace(/^fmagent /, "")} --help')`);
+      await printError(
+        io,
+        `${line} (see 'fmagent ${command.name().replace(/^fmagent /, "")} --help')`,
+      );
       return { ok: false, exitCode: EXIT_USAGE };
     }
     throw error;
@@ -49,7 +56,11 @@ export async function parseArgs(command: Command, args: readonly string[], io: I
 /** Parses a non-negative integer option value (decimal or 0x hex), for commander. */
 export function integerOption(min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
-    const n = /^0x[0-9a-f]+$/i.test(value) ? parseInt(value, 16) : /^\d+$/.test(value) ? Number(value) : NaN;
+    const n = /^0x[0-9a-f]+$/i.test(value)
+      ? parseInt(value, 16)
+      : /^\d+$/.test(value)
+      ? Number(value)
+      : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     }
@@ -62,6 +73,8 @@ export async function guarded(io: Io, body: () => Promise<number>): Promise<numb
   try {
     return await body();
   } catch (error) {
+    // The reader went away (`| head`): nothing left to say to anyone.
+    if (error instanceof Deno.errors.BrokenPipe) return EXIT_OK;
     await printError(io, messageOf(error));
     return exitCodeOf(error);
   }

@@ -43,7 +43,12 @@ export async function main(args: readonly string[], io: Io): Promise<number> {
   }
   const entry = COMMANDS.find((c) => c.name === first);
   if (entry === undefined) {
-    await printError(io, `unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(", ")}; see 'fmagent --help')`);
+    await printError(
+      io,
+      `unknown command '${first}' (commands: ${
+        COMMANDS.map((c) => c.name).join(", ")
+      }; see 'fmagent --help')`,
+    );
     return EXIT_USAGE;
   }
   const { run } = await entry.load();

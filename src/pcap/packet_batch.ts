@@ -26,7 +26,10 @@ export interface PacketBatch {
 }
 
 /** A batch with room for `capacity` packets, initially empty. */
-export function newPacketBatch(capacity: number, bytes: Uint8Array = new Uint8Array(0)): PacketBatch {
+export function newPacketBatch(
+  capacity: number,
+  bytes: Uint8Array = new Uint8Array(0),
+): PacketBatch {
   return {
     count: 0,
     bytes,

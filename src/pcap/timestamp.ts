@@ -33,7 +33,12 @@ export function epochNsHigh(sec: number, nsec: number): number {
  * Divides the u64 (hi * 2^32 + lo) by `divisor` (< 2^31) by long division in
  * 16-bit digits; returns the quotient and leaves the remainder in `remainderOut[0]`.
  */
-export function divU64(lo: number, hi: number, divisor: number, remainderOut: Float64Array): number {
+export function divU64(
+  lo: number,
+  hi: number,
+  divisor: number,
+  remainderOut: Float64Array,
+): number {
   let q = 0;
   let r = 0;
   for (let shift = 3; shift >= 0; shift--) {

@@ -41,7 +41,10 @@ export interface MemoryIo extends Io {
 }
 
 /** An Io over memory: stdin from `input`, stdout and stderr collected. */
-export function memoryIo(input: Uint8Array = new Uint8Array(0), signal = new AbortController().signal): MemoryIo {
+export function memoryIo(
+  input: Uint8Array = new Uint8Array(0),
+  signal = new AbortController().signal,
+): MemoryIo {
   return {
     stdin: new MemoryReader(input),
     stdout: new MemoryWriter(),
