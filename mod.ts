@@ -5,11 +5,24 @@
  */
 
 // Capture files
-export { CaptureReader, type CaptureFormat, type CaptureReaderOptions } from "./src/pcap/capture_reader.ts";
+export {
+  type CaptureFormat,
+  CaptureReader,
+  type CaptureReaderOptions,
+} from "./src/pcap/capture_reader.ts";
 export { CaptureError } from "./src/pcap/capture_error.ts";
-export { openCaptureFile, type OpenCapture } from "./src/pcap/open_capture.ts";
-export { PcapWriter, type PcapWriterOptions, type TimestampPrecision } from "./src/pcap/pcap_writer.ts";
-export { copyPacket, newPacketBatch, type Packet, type PacketBatch } from "./src/pcap/packet_batch.ts";
+export { type OpenCapture, openCaptureFile } from "./src/pcap/open_capture.ts";
+export {
+  PcapWriter,
+  type PcapWriterOptions,
+  type TimestampPrecision,
+} from "./src/pcap/pcap_writer.ts";
+export {
+  copyPacket,
+  newPacketBatch,
+  type Packet,
+  type PacketBatch,
+} from "./src/pcap/packet_batch.ts";
 export { followFile, type FollowOptions } from "./src/pcap/follow_reader.ts";
 export { bytesReader } from "./src/pcap/bytes_reader.ts";
 export {

@@ -13,7 +13,9 @@ const args = [
   "run",
   "--quiet",
   "--config", path.join(root, "deno.json"),
-  "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", "--allow-run", "--allow-sys",
+  // --allow-all: Deno refuses /dev paths (rings in /dev/shm, -w /dev/stdout) under narrower
+  // flags, and --allow-ffi, which the ring needs, grants what libc can do anyway.
+  "--allow-all",
   path.join(root, "src", "cli", "main.ts"),
   ...process.argv.slice(2),
 ];

@@ -14,7 +14,12 @@ const GIB = 1024 * 1024 * 1024;
 /** Serves a pcap header, then the same record over and over until `total` bytes. */
 function endlessCapture(total: number): { source: ByteReader; records: number } {
   const record = buildPcap([{
-    data: ethernet("02:00:00:00:00:02", "02:00:00:00:00:01", 0x0800, udp4("10.0.0.1", "10.0.0.2", 9, 9, new Uint8Array(1400))),
+    data: ethernet(
+      "02:00:00:00:00:02",
+      "02:00:00:00:00:01",
+      0x0800,
+      udp4("10.0.0.1", "10.0.0.2", 9, 9, new Uint8Array(1400)),
+    ),
     sec: 1,
     nsec: 0,
   }]).subarray(24);

@@ -1,0 +1,254 @@
+/**
+ * The ring benchmark (issue 3): produce → consume to /dev/null through a
+ * ring in /dev/shm, on the two shared captures, for every pairing of fmagent
+ * and the C peer (tests/ring/peer/ring_peer.c, fast mode: mmapped input,
+ * spin-then-yield, ≥256 KB writes), plus the C peer in --stdio mode (4 KB
+ * stdio buffers, one packet per Put/Get: the way pcap2fmadio → fmadio2pcap
+ * work) for scale. Also the CPU an idle consumer (empty ring) and an idle
+ * producer (full ring) use, from /proc/PID/stat.
+ *
+ *   deno run -A bench/ring_bench.ts [--runs N]
+ *
+ * Each figure is the best of N runs (default 3): the time from starting the
+ * producer (its start-up included) to the consumer's exit, and the CPU time
+ * each side used in that run.
+ */
+import { ensureBenchCaptures } from "./data.ts";
+
+const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
+const PEER_SOURCE = new URL("../tests/ring/peer/ring_peer.c", import.meta.url).pathname;
+const runsArg = Deno.args.indexOf("--runs");
+const RUNS = runsArg >= 0 ? Number(Deno.args[runsArg + 1]) : 3;
+const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+type Side = "fmagent" | "C" | "C stdio";
+type Role = "produce" | "consume";
+
+interface Pair {
+  readonly name: string;
+  readonly producer: Side;
+  readonly consumer: Side;
+}
+
+const OURS = "fmagent → fmagent";
+const FAST_C = "C → C (fast peer)";
+const REFERENCE = "C stdio → C stdio (reference)";
+const PAIRS: readonly Pair[] = [
+  { name: OURS, producer: "fmagent", consumer: "fmagent" },
+  { name: FAST_C, producer: "C", consumer: "C" },
+  { name: "fmagent → C", producer: "fmagent", consumer: "C" },
+  { name: "C → fmagent", producer: "C", consumer: "fmagent" },
+  { name: REFERENCE, producer: "C stdio", consumer: "C stdio" },
+];
+
+function argv(side: Side, peer: string, role: Role, ring: string, file: string): string[] {
+  if (side !== "fmagent") {
+    return [peer, role, ring, file, ...(side === "C stdio" ? ["--stdio"] : [])];
+  }
+  const args = role === "produce"
+    ? ["produce", "-i", ring, file]
+    : ["consume", "-i", ring, "-w", file];
+  return [Deno.execPath(), "run", "--allow-all", MAIN, ...args];
+}
+
+/**
+ * Runs one side under `sh`, which prints its own /proc stat line as the last
+ * line of stderr once the child was waited for: the child's CPU time is then
+ * the shell's cutime + cstime.
+ */
+function spawnSide(
+  side: Side,
+  peer: string,
+  role: Role,
+  ring: string,
+  file: string,
+): Deno.ChildProcess {
+  return new Deno.Command("sh", {
+    args: [
+      "-c",
+      '"$@"; status=$?; cat /proc/$$/stat >&2; exit $status',
+      "sh",
+      ...argv(side, peer, role, ring, file),
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}
+
+function childCpuSeconds(stderr: Uint8Array): number {
+  const lines = new TextDecoder().decode(stderr).trimEnd().split("\n");
+  const stat = lines[lines.length - 1] ?? "";
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A fresh, empty ring: an earlier run's end of stream or counters must not matter. */
+async function resetRing(ring: string): Promise<void> {
+  const init = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, "produce", "-i", ring, "--reset", "--eof-only", "--no-eof"],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!init.success) {
+    throw new Error(`cannot initialise ${ring}: ${new TextDecoder().decode(init.stderr)}`);
+  }
+}
+
+interface RunResult {
+  seconds: number;
+  producerCpu: number;
+  consumerCpu: number;
+}
+
+async function runPair(
+  pair: Pair,
+  peer: string,
+  ring: string,
+  capture: string,
+): Promise<RunResult> {
+  await resetRing(ring);
+  const consumer = spawnSide(pair.consumer, peer, "consume", ring, "/dev/null");
+  await sleep(300); // started and waiting on the empty ring
+  const started = performance.now();
+  const producer = spawnSide(pair.producer, peer, "produce", ring, capture);
+  const [c, p] = await Promise.all([consumer.output(), producer.output()]);
+  const seconds = (performance.now() - started) / 1000;
+  if (!c.success || !p.success) {
+    const text = (b: Uint8Array) => new TextDecoder().decode(b);
+    throw new Error(`${pair.name} failed: ${text(p.stderr)} ${text(c.stderr)}`);
+  }
+  return {
+    seconds,
+    producerCpu: childCpuSeconds(p.stderr),
+    consumerCpu: childCpuSeconds(c.stderr),
+  };
+}
+
+/** utime + stime of a running process, in seconds. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Percent of one core a process uses over `seconds`, after `settle` seconds. */
+async function idleCpu(pid: number, settle: number, seconds: number): Promise<number> {
+  await sleep(settle * 1000);
+  const before = await cpuSeconds(pid);
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const used = (await cpuSeconds(pid)) - before;
+  return (100 * used) / ((performance.now() - t0) / 1000);
+}
+
+async function captureStats(path: string): Promise<{ packets: number; bytes: number }> {
+  const data = await Deno.readFile(path);
+  const view = new DataView(data.buffer);
+  let at = 24;
+  let packets = 0;
+  let bytes = 0;
+  while (at + 16 <= data.length) {
+    const caplen = view.getUint32(at + 8, true);
+    packets++;
+    bytes += caplen;
+    at += 16 + caplen;
+  }
+  return { packets, bytes };
+}
+
+async function measureIdle(
+  dir: string,
+  small: string,
+): Promise<{ consumer: number; producer: number }> {
+  const ring = `${dir}/idle`;
+  await resetRing(ring);
+  const fm = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", MAIN, ...args],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  const consumer = fm(["consume", "-i", ring, "-w", "/dev/null"]);
+  const consumerCpu = await idleCpu(consumer.pid, 3, 5);
+  consumer.kill("SIGTERM");
+  await consumer.status;
+  // No consumer: the producer fills the ring and waits (forever, --timeout 0).
+  const producer = fm(["produce", "-i", ring, "--timeout", "0", small]);
+  const producerCpu = await idleCpu(producer.pid, 3, 5);
+  producer.kill("SIGTERM");
+  await producer.status;
+  return { consumer: consumerCpu, producer: producerCpu };
+}
+
+const captures = await ensureBenchCaptures();
+const shm = (await Deno.stat("/dev/shm").catch(() => null))?.isDirectory ? "/dev/shm" : undefined;
+const dir = await Deno.makeTempDir({ prefix: "fmagent-ring-bench-", ...(shm ? { dir: shm } : {}) });
+try {
+  const peer = `${dir}/ring_peer`;
+  const gcc = await new Deno.Command("gcc", { args: ["-O2", "-o", peer, PEER_SOURCE] }).output();
+  if (!gcc.success) throw new Error("gcc failed on ring_peer.c");
+  const ring = `${dir}/ring`;
+  const inputs = [["mixed (1M, 60–1200 B)", captures.mixed], [
+    "small (2M, 64–128 B)",
+    captures.small,
+  ]] as const;
+
+  const rows: string[] = [];
+  const mpps = new Map<string, number>();
+  for (const [label, path] of inputs) {
+    const { packets, bytes } = await captureStats(path);
+    for (const pair of PAIRS) {
+      let best: RunResult = { seconds: Infinity, producerCpu: 0, consumerCpu: 0 };
+      for (let r = 0; r < RUNS; r++) {
+        const result = await runPair(pair, peer, ring, path);
+        if (result.seconds < best.seconds) best = result;
+      }
+      mpps.set(`${label}|${pair.name}`, packets / best.seconds / 1e6);
+      const ns = (cpu: number) => ((cpu / packets) * 1e9).toFixed(0);
+      rows.push(
+        `| ${label} | ${pair.name} | ${best.seconds.toFixed(3)} | ${
+          (packets / best.seconds / 1e6).toFixed(2)
+        } | ` +
+          `${((bytes * 8) / best.seconds / 1e9).toFixed(2)} | ${ns(best.producerCpu)} / ${
+            ns(best.consumerCpu)
+          } |`,
+      );
+    }
+  }
+  const idle = await measureIdle(dir, captures.small);
+  const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+
+  console.log(`## Ring: produce → consume to /dev/null\n`);
+  console.log(
+    `Best of ${RUNS} runs, ring in ${shm ?? "a temp dir"}, load average ${load} at the end. ` +
+      `CPU ns/packet is each side's user + system time over the packets (spinning while waiting included).\n`,
+  );
+  console.log(
+    "| capture | pair | seconds | Mpps | Gbit/s (captured bytes) | CPU ns/packet producer / consumer |",
+  );
+  console.log("|---|---|---:|---:|---:|---:|");
+  for (const row of rows) console.log(row);
+  console.log(
+    "\n| capture | fmagent → fmagent vs reference pair | fmagent → fmagent vs fast C pair | fmagent → C vs C → C | C → fmagent vs C → C |",
+  );
+  console.log("|---|---:|---:|---:|---:|");
+  for (const [label] of inputs) {
+    const get = (name: string) => mpps.get(`${label}|${name}`) ?? NaN;
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+    const fast = get(FAST_C);
+    console.log(
+      `| ${label} | ${ratio(get(OURS), get(REFERENCE))} | ${ratio(get(OURS), fast)} | ` +
+        `${ratio(get("fmagent → C"), fast)} | ${ratio(get("C → fmagent"), fast)} |`,
+    );
+  }
+  console.log("\n| waiting side (fmagent) | CPU, % of one core (5 s after 3 s, /proc/PID/stat) |");
+  console.log("|---|---:|");
+  console.log(`| consumer on an empty ring | ${idle.consumer.toFixed(2)} |`);
+  console.log(`| producer on a full ring | ${idle.producer.toFixed(2)} |`);
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}

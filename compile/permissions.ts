@@ -1,0 +1,34 @@
+/**
+ * The Deno permissions the shipped binaries run with. Both `deno compile`
+ * and the portable binary use this list, so they behave alike.
+ *
+ * What the commands need: read (capture files, the ring, `-F`/`--program`
+ * files), write (output pcaps, creating and updating the ring), ffi (mmap of
+ * the ring and sched_setaffinity through libc), env (commander reads
+ * process.env; TMPDIR).
+ *
+ * Why that is `--allow-all` and not `--allow-read --allow-write --allow-ffi
+ * --allow-env`: Deno 2.9 refuses every path under /dev — stat, open for
+ * reading or writing — unless the process has all permissions, whatever
+ * paths --allow-read/--allow-write name ("Requires all access to
+ * /dev/shm/ring, run again with the --allow-all flag"; checked with
+ * `--allow-read=/dev/shm --allow-write=/dev/shm` too). Rings in /dev/shm and
+ * `-w /dev/stdout` are everyday use, so the four flags do not work. And
+ * --allow-ffi, which the ring cannot do without, already lets the process do
+ * anything libc can: the finer flags would not have been a sandbox anyway.
+ * tests/package/portable_test.ts runs a ring in /dev/shm to hold this true.
+ */
+export const RUNTIME_PERMISSIONS: readonly string[] = ["--allow-all"];
+
+/**
+ * Flags that make `deno run` of the bundle independent of where it is started:
+ * no deno.json/package.json/lock file from the working directory, no network
+ * fetches, no permission prompts.
+ */
+export const ISOLATION_FLAGS: readonly string[] = [
+  "--no-config",
+  "--no-lock",
+  "--no-remote",
+  "--no-prompt",
+  "--cached-only",
+];

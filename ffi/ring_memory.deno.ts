@@ -1,0 +1,182 @@
+/**
+ * RingMemory on Deno: libc through Deno.dlopen (the only place fmagent
+ * touches FFI). libc is opened on first use, never at import, so commands
+ * that never map a ring need no --allow-ffi.
+ */
+import {
+  type RingFileInfo,
+  type RingMapping,
+  type RingMemory,
+  RingOsError,
+} from "./ring_memory.ts";
+
+const LIBC_SYMBOLS = {
+  /** int open(const char *path, int flags, mode_t mode) */
+  open: {
+    parameters: ["buffer", /* const char* */ "i32", /* int */ "u32" /* mode_t */],
+    result: "i32",
+  },
+  /** int close(int fd) */
+  close: { parameters: ["i32" /* int */], result: "i32" },
+  /** void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) */
+  mmap: {
+    parameters: [
+      "pointer", /* void* */
+      "usize", /* size_t */
+      "i32", /* int prot */
+      "i32", /* int flags */
+      "i32", /* int fd */
+      "i64", /* off_t */
+    ],
+    result: "pointer",
+  },
+  /** int munmap(void *addr, size_t length) */
+  munmap: { parameters: ["pointer", /* void* */ "usize" /* size_t */], result: "i32" },
+  /** int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask) */
+  sched_setaffinity: {
+    parameters: ["i32", /* pid_t */ "usize", /* size_t */ "buffer" /* const cpu_set_t* */],
+    result: "i32",
+  },
+  /** int sched_getaffinity(pid_t pid, size_t cpusetsize, cpu_set_t *mask) */
+  sched_getaffinity: {
+    parameters: ["i32", /* pid_t */ "usize", /* size_t */ "buffer" /* cpu_set_t* */],
+    result: "i32",
+  },
+  /** int sched_yield(void) */
+  sched_yield: { parameters: [], result: "i32" },
+  /** int *__errno_location(void) */
+  __errno_location: { parameters: [], result: "pointer" },
+  /** char *strerror(int errnum) */
+  strerror: { parameters: ["i32" /* int */], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
+
+let libc: Libc | undefined;
+
+function lib(): Libc {
+  libc ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
+  return libc;
+}
+
+const O_RDONLY = 0;
+const O_RDWR = 2;
+const O_CLOEXEC = 0o2000000;
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const MAP_FAILED = 0xffffffffffffffffn;
+const CPU_SET_BYTES = 128; // sizeof(cpu_set_t): 1024 CPUs
+
+function osError(call: string): RingOsError {
+  const c = lib();
+  const at = c.__errno_location();
+  const errno = at === null ? 0 : new Deno.UnsafePointerView(at).getInt32();
+  const text = c.strerror(errno);
+  const reason = text === null ? `errno ${errno}` : Deno.UnsafePointerView.getCString(text);
+  return new RingOsError(call, errno, reason);
+}
+
+function denoReason(error: unknown): string {
+  if (error instanceof Deno.errors.PermissionDenied) return "Permission denied";
+  if (error instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (error instanceof Deno.errors.IsADirectory) return "Is a directory";
+  return error instanceof Error ? error.message : String(error);
+}
+
+function cString(path: string): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(`${path}\0`);
+}
+
+class DenoRingMapping implements RingMapping {
+  #pointer: Deno.PointerObject | null;
+  readonly buffer: ArrayBuffer;
+  constructor(pointer: Deno.PointerObject, readonly size: number) {
+    this.#pointer = pointer;
+    this.buffer = Deno.UnsafePointerView.getArrayBuffer(pointer, size);
+  }
+  close(): void {
+    if (this.#pointer === null) return;
+    lib().munmap(this.#pointer, BigInt(this.size));
+    this.#pointer = null;
+  }
+}
+
+export const ringMemory: RingMemory = {
+  statRingFile(path: string): RingFileInfo {
+    try {
+      const info = Deno.statSync(path);
+      if (info.isDirectory) return { kind: "directory", size: 0 };
+      if (!info.isFile) return { kind: "other", size: 0 };
+      return { kind: "file", size: info.size };
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return { kind: "missing", size: 0 };
+      throw error;
+    }
+  },
+
+  createRingFile(path: string, size: number, mode: number): void {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, { read: true, write: true, create: true, truncate: true, mode });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(/:.*$/, "") : String(error);
+      throw new RingOsError("open", 0, reason);
+    }
+    try {
+      file.truncateSync(size);
+    } finally {
+      file.close();
+    }
+  },
+
+  mapRingFile(path: string, size: number, options: { writable: boolean }): RingMapping {
+    // errno cannot be read reliably after an FFI call (the runtime may make
+    // system calls in between), so let Deno open the file first: its errors
+    // name the cause (no permission, not found) exactly.
+    try {
+      Deno.openSync(path, { read: true, write: options.writable }).close();
+    } catch (error) {
+      throw new RingOsError("open", 0, denoReason(error));
+    }
+    const c = lib();
+    const fd = c.open(cString(path), (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+    if (fd < 0) throw osError("open");
+    const prot = options.writable ? PROT_READ | PROT_WRITE : PROT_READ;
+    const pointer = c.mmap(null, BigInt(size), prot, MAP_SHARED, fd, 0n);
+    const failed = pointer === null || Deno.UnsafePointer.value(pointer) === MAP_FAILED;
+    const error = failed ? osError("mmap") : undefined;
+    c.close(fd); // the mapping keeps the file referenced
+    if (error !== undefined || pointer === null) throw error ?? new RingOsError("mmap", 0, "null");
+    return new DenoRingMapping(pointer, size);
+  },
+
+  pinToCpu(cpu: number): void {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= CPU_SET_BYTES * 8) {
+      throw new RingOsError("sched_setaffinity", 22, `CPU ${cpu} out of range`);
+    }
+    // Check against the CPUs we may use first: errno is unreliable after FFI calls.
+    const allowed = new Uint8Array(CPU_SET_BYTES);
+    if (lib().sched_getaffinity(0, BigInt(CPU_SET_BYTES), allowed) === 0) {
+      const cpus = [...Array(CPU_SET_BYTES * 8).keys()].filter((n) =>
+        (allowed[n >> 3]! >> (n & 7)) & 1
+      );
+      if (!cpus.includes(cpu)) {
+        throw new RingOsError(
+          "sched_setaffinity",
+          22,
+          `not available to this process (allowed: ${cpus.join(", ")})`,
+        );
+      }
+    }
+    const mask = new Uint8Array(CPU_SET_BYTES);
+    mask[cpu >> 3] = 1 << (cpu & 7);
+    if (lib().sched_setaffinity(0, BigInt(CPU_SET_BYTES), mask) !== 0) {
+      throw osError("sched_setaffinity");
+    }
+  },
+
+  yieldCpu(): void {
+    lib().sched_yield();
+  },
+};

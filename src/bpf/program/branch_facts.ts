@@ -1,0 +1,164 @@
+/**
+ * What earlier tests on a path say about A (and about A against X), so the
+ * optimiser can decide a later test without running it. Only ever used along
+ * chains of jumps, which change neither A nor X.
+ *
+ * Knowledge kept: an unsigned range [lo, hi], values A is known not to equal,
+ * bits known set in some tested mask (`A & m != 0`), bits known clear, a
+ * short list of the only values A can have (after `jeq` tests whose true
+ * branches met: `ip proto tcp or udp`), and outcomes of X-form tests.
+ */
+
+export interface BranchFacts {
+  lo: number;
+  hi: number;
+  readonly notEqual: number[];
+  /** Masks m with A & m != 0. */
+  readonly someBitSet: number[];
+  /** Bits known to be 0 in A. */
+  clearBits: number;
+  /** Outcome of X-form tests seen (opcode → outcome). */
+  readonly xTests: Map<number, boolean>;
+  /** The only values A can have, when known (at most MAX_ONE_OF). */
+  oneOf: number[] | undefined;
+}
+
+/** Longest value list kept: merges beyond this forget it. */
+const MAX_ONE_OF = 16;
+
+const U32_MAX = 0xffffffff;
+
+export function noFacts(): BranchFacts {
+  return {
+    lo: 0,
+    hi: U32_MAX,
+    notEqual: [],
+    someBitSet: [],
+    clearBits: 0,
+    xTests: new Map(),
+    oneOf: undefined,
+  };
+}
+
+export function constantFacts(value: number): BranchFacts {
+  const facts = noFacts();
+  facts.lo = facts.hi = value >>> 0;
+  facts.oneOf = [value >>> 0];
+  return facts;
+}
+
+export function copyFacts(f: BranchFacts): BranchFacts {
+  return {
+    lo: f.lo,
+    hi: f.hi,
+    notEqual: [...f.notEqual],
+    someBitSet: [...f.someBitSet],
+    clearBits: f.clearBits,
+    xTests: new Map(f.xTests),
+    oneOf: f.oneOf?.slice(),
+  };
+}
+
+const JEQ = 0x15, JGT = 0x25, JGE = 0x35, JSET = 0x45;
+
+/** Records that the test `code k` (a conditional jump) had `outcome`. */
+export function learn(facts: BranchFacts, code: number, k: number, outcome: boolean): void {
+  if ((code & 0x08) !== 0) {
+    facts.xTests.set(code, outcome);
+    return;
+  }
+  if (code === JEQ && outcome && facts.oneOf === undefined) facts.oneOf = [k];
+  else facts.oneOf = facts.oneOf?.filter((v) => testValue(code, k, v) === outcome);
+  switch (code) {
+    case JEQ:
+      if (outcome) {
+        facts.lo = Math.max(facts.lo, k);
+        facts.hi = Math.min(facts.hi, k);
+      } else {
+        facts.notEqual.push(k);
+      }
+      break;
+    case JGT:
+      if (outcome) facts.lo = Math.max(facts.lo, k + 1);
+      else facts.hi = Math.min(facts.hi, k);
+      break;
+    case JGE:
+      if (outcome) facts.lo = Math.max(facts.lo, k);
+      else facts.hi = Math.min(facts.hi, k - 1);
+      break;
+    case JSET:
+      if (outcome) facts.someBitSet.push(k);
+      else facts.clearBits = (facts.clearBits | k) >>> 0;
+      break;
+  }
+}
+
+/** The outcome of the K-form test `code k` when A is `value`. */
+export function testValue(code: number, k: number, value: number): boolean {
+  switch (code) {
+    case JEQ:
+      return value === k;
+    case JGT:
+      return value > k;
+    case JGE:
+      return value >= k;
+    default:
+      return (value & k) !== 0;
+  }
+}
+
+/** The outcome of test `code k` if the facts decide it, else undefined. */
+export function decide(facts: BranchFacts, code: number, k: number): boolean | undefined {
+  if ((code & 0x08) !== 0) return facts.xTests.get(code);
+  const { lo, hi, oneOf } = facts;
+  if (lo > hi) return undefined; // a contradictory path: cannot happen at run time; leave it alone
+  if (oneOf !== undefined) {
+    if (oneOf.length === 0) return undefined; // contradictory as well
+    const first = testValue(code, k, oneOf[0]!);
+    if (oneOf.every((v) => testValue(code, k, v) === first)) return first;
+  }
+  switch (code) {
+    case JEQ:
+      if (k < lo || k > hi || facts.notEqual.includes(k)) return false;
+      if (lo === hi) return true;
+      if ((k & facts.clearBits) !== 0) return false;
+      return undefined;
+    case JGT:
+      if (lo > k) return true;
+      if (hi <= k) return false;
+      return undefined;
+    case JGE:
+      if (lo >= k) return true;
+      if (hi < k) return false;
+      return undefined;
+    case JSET:
+      if (lo === hi) return (lo & k) !== 0;
+      if ((k & ~facts.clearBits) === 0) return false;
+      if (
+        facts.someBitSet.some((m) =>
+          (m & ~facts.clearBits) !== 0 && (m & ~facts.clearBits & ~k) === 0
+        )
+      ) return true;
+      return undefined;
+  }
+  return undefined;
+}
+
+/** What holds on both of two paths (for a merge point): each part widened to cover both. */
+export function mergeFacts(a: BranchFacts, b: BranchFacts): BranchFacts {
+  return {
+    lo: Math.min(a.lo, b.lo),
+    hi: Math.max(a.hi, b.hi),
+    notEqual: a.notEqual.filter((v) => b.notEqual.includes(v)),
+    someBitSet: a.someBitSet.filter((m) => b.someBitSet.includes(m)),
+    clearBits: (a.clearBits & b.clearBits) >>> 0,
+    xTests: new Map([...a.xTests].filter(([code, outcome]) => b.xTests.get(code) === outcome)),
+    oneOf: mergeOneOf(a.oneOf, b.oneOf),
+  };
+}
+
+function mergeOneOf(a: number[] | undefined, b: number[] | undefined): number[] | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  const union = [...a, ...b.filter((v) => !a.includes(v))];
+  return union.length <= MAX_ONE_OF ? union : undefined;
+}

@@ -1,0 +1,144 @@
+/** `fmagent consume`: packets from an FMAD ring as nanosecond pcap (container side, the fmadio2pcap role). */
+import { guarded, integerOption, newCommand, parseArgs } from "./command.ts";
+import { type ByteWriter, EXIT_OK, type Io, printError } from "./io.ts";
+import { UserError } from "./errors.ts";
+import { MAX_SNAPLEN } from "../pcap/link_type.ts";
+import { consumeFromRing, type ConsumeSummary, type RingPacketSink } from "../ring/consumer.ts";
+import { DEFAULT_RING_PATH } from "../ring/options.ts";
+import { pcapSink } from "../ring/pcap_sink.ts";
+import { loadRingFilter } from "../ring/ring_filter.ts";
+import { textSink } from "../ring/text_sink.ts";
+
+const EXAMPLES = `
+Examples:
+  fmagent consume -i /opt/fmadio/queue/lxc_ring0 -w capture.pcap
+      write the ring's packets to a file until the producer's end of stream
+  fmagent consume | tcpdump -r - -nn
+      watch live (output is flushed within 10 ms when the ring goes idle)
+  fmagent consume --print -c 20       print 20 packets as text lines
+  fmagent consume --latest -U -w - | wireshark -k -i -
+
+Starts at the ring's read position, so packets queued before it started are
+delivered (--latest skips them, as fmadio2pcap does). A packet leaves the ring
+only after its bytes were handed to the OS: a consumer that is stopped or
+killed and restarted delivers every packet at least once, in order.
+Ends on the producer's end of stream, -c, Ctrl-C/SIGTERM (exit 0), or a closed pipe (exit 0).
+`;
+
+export function run(args: readonly string[], io: Io): Promise<number> {
+  return guarded(io, async () => {
+    const command = newCommand("consume", "read packets from an FMAD ring as nanosecond pcap")
+      .option("-i, --ring <path>", "ring file", DEFAULT_RING_PATH)
+      .option("-w, --write <file>", "pcap output file, '-' for stdout", "-")
+      .option("-c, --count <n>", "stop after n packets", integerOption(1))
+      .option(
+        "-s, --snaplen <bytes>",
+        "keep at most this many bytes of each packet",
+        integerOption(1, MAX_SNAPLEN),
+      )
+      .option("-U, --packet-buffered", "flush the output (and free the slot) after every packet")
+      .option("--latest", "skip packets already queued; start with the next one put")
+      .option("--print", "print one tcpdump -nn style line per packet instead of pcap")
+      .option("--bpf <expression>", "deliver only packets matching a tcpdump filter")
+      .option(
+        "--program <file>",
+        "deliver only packets matching a BPF program (tcpdump -ddd format)",
+      )
+      .option("--no-sleep", "busy-poll while the ring is empty (one full core, lowest latency)")
+      .option("--cpu <n>", "pin to this CPU", integerOption(0, 1023))
+      .option("-v, --verbose", "one status line a second on stderr")
+      .addHelpText("after", EXAMPLES);
+    const parsed = await parseArgs(command, args, io);
+    if (!parsed.ok) return parsed.exitCode;
+    const o = command.opts<{
+      ring: string;
+      write: string;
+      count?: number;
+      snaplen?: number;
+      packetBuffered?: boolean;
+      latest?: boolean;
+      print?: boolean;
+      bpf?: string;
+      program?: string;
+      sleep: boolean;
+      cpu?: number;
+      verbose?: boolean;
+    }>();
+    const filter = await loadRingFilter(o.bpf, o.program);
+    const output = await openOutput(o.write, io);
+    try {
+      const sink: RingPacketSink = o.print === true
+        ? textSink(output.writer)
+        : pcapSink(output.writer, o.snaplen === undefined ? {} : { snaplen: o.snaplen });
+      const notices: Promise<void>[] = [];
+      let summary: ConsumeSummary;
+      try {
+        summary = await consumeFromRing(o.ring, sink, {
+          latest: o.latest === true,
+          flushEachPacket: o.packetBuffered === true,
+          noSleep: !o.sleep,
+          signal: io.signal,
+          onNotice: (message) => void notices.push(printError(io, message)),
+          ...(o.count === undefined ? {} : { count: o.count }),
+          ...(o.cpu === undefined ? {} : { cpu: o.cpu }),
+          ...(filter === undefined ? {} : { filter }),
+          ...(o.verbose === true ? { onStatus: (line: string) => printError(io, line) } : {}),
+        });
+      } catch (error) {
+        // The reader went away (`| head`): a normal end, not a failure.
+        if (error instanceof Deno.errors.BrokenPipe) return EXIT_OK;
+        throw error;
+      }
+      const parts = [
+        `${summary.packets} packets`,
+        `${summary.bytes} bytes`,
+        `${summary.fcsErrors} FCS errors`,
+      ];
+      if (summary.skipped > 0) parts.push(`${summary.skipped} filtered out`);
+      if (summary.skippedAtStart > 0) parts.push(`${summary.skippedAtStart} skipped by --latest`);
+      if (summary.lost > 0) parts.push(`${summary.lost} lost to producer overruns`);
+      parts.push(
+        summary.endOfStream
+          ? "end of stream"
+          : summary.interrupted
+          ? "interrupted"
+          : "count reached",
+      );
+      await printError(io, `consume: ${parts.join(", ")}`);
+      return EXIT_OK;
+    } finally {
+      output.close();
+    }
+  });
+}
+
+/**
+ * A ByteWriter over a Deno file or stdout that writes synchronously: an async
+ * write costs a thread hand-off per call (tens of µs), and the consumer has
+ * nothing else to do while its output drains.
+ */
+function syncWriter(target: { writeSync(bytes: Uint8Array): number }): ByteWriter {
+  return { write: (bytes) => Promise.resolve(target.writeSync(bytes)) };
+}
+
+async function openOutput(path: string, io: Io): Promise<{ writer: ByteWriter; close(): void }> {
+  if (path === "-") {
+    return {
+      writer: io.stdout === Deno.stdout ? syncWriter(Deno.stdout) : io.stdout,
+      close: () => {},
+    };
+  }
+  try {
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    return { writer: syncWriter(file), close: () => file.close() };
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such directory"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : error instanceof Deno.errors.IsADirectory
+      ? "is a directory"
+      : String(error);
+    throw new UserError(`Cannot write ${path}: ${reason}`, 1);
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * The consumer (the fmadio2pcap role): ring slots in, packets out through a
+ * sink, lossless across restarts. Packets are handed to the sink as a
+ * PacketBatch whose bytes are the ring's own memory (no copy here); Get is
+ * published only after the sink has flushed them to the OS, so a consumer
+ * that dies leaves every undelivered packet in the ring.
+ */
+import type { RingMemory } from "../../ffi/ring_memory.ts";
+import { ringMemory as defaultRingMemory } from "../../ffi/ring_memory.deno.ts";
+import { pinToCpu } from "./pin.ts";
+import { LINKTYPE_ETHERNET } from "../pcap/link_type.ts";
+import { newPacketBatch, type PacketBatch } from "../pcap/packet_batch.ts";
+import { divU64 } from "../pcap/timestamp.ts";
+import { newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
+import {
+  FLAG_EOF,
+  FLAG_FCS_ERROR,
+  FLAG_SHIFT,
+  GET_PAGE,
+  LENGTH_CAPTURE_SHIFT,
+  SLOT,
+  SLOT_PAYLOAD_MAX,
+  SLOT_SIZE,
+  SLOT_WORD,
+  SLOT_WORDS,
+  SLOTS_OFFSET,
+  SLOTS_WORD,
+} from "./layout.ts";
+import type { PacketMatcher } from "./producer.ts";
+import { Ring } from "./ring.ts";
+import { clockNow, formatGbps, formatIsoTimeNs, formatMpps } from "./status_line.ts";
+
+/**
+ * Where consumed packets go. `write` gets packets [0, batch.count) of a batch
+ * whose `bytes` is the ring's mapped memory: those bytes stay valid only until
+ * the sink's next `flush()` resolves (the consumer then frees the slots), so a
+ * sink copies what it keeps, as PcapWriter.append does.
+ */
+export interface RingPacketSink {
+  write(batch: PacketBatch): void | Promise<void>;
+  /** Hands everything written so far to the OS; the consumer frees slots only after it. */
+  flush(): Promise<void>;
+}
+
+export interface ConsumeOptions {
+  /** Skip the packets already queued and start at Put (fmadio2pcap's behaviour). */
+  readonly latest?: boolean;
+  /** Stop after this many packets delivered. */
+  readonly count?: number;
+  /** Flush and free after every packet (-U). */
+  readonly flushEachPacket?: boolean;
+  /** Deliver only packets this accepts (cut to the length it returns); the rest are consumed. */
+  readonly filter?: PacketMatcher;
+  /** Stops consuming: what was delivered is flushed and freed, the summary returned. */
+  readonly signal?: AbortSignal;
+  readonly noSleep?: boolean;
+  readonly cpu?: number;
+  /** Receives one status line a second. */
+  readonly onStatus?: (line: string) => void | Promise<void>;
+  /** Interval of the status line in ms (default 1000). */
+  readonly statusIntervalMs?: number;
+  /** Receives warnings (a producer that overran the ring), one line each. */
+  readonly onNotice?: (message: string) => void;
+  readonly memory?: RingMemory;
+}
+
+export interface ConsumeSummary {
+  /** Packets handed to the sink. */
+  packets: number;
+  /** Captured bytes handed to the sink. */
+  bytes: number;
+  /** Delivered packets flagged with an FCS error. */
+  fcsErrors: number;
+  /** Packets consumed but not delivered (filter). */
+  skipped: number;
+  /** Packets skipped at start by `latest`. */
+  skippedAtStart: number;
+  /** Packets overwritten by a producer without flow control before we read them. */
+  lost: number;
+  /** Stepped over an earlier session's end-of-stream mark at the start. */
+  staleEndOfStream: boolean;
+  /** Ended on the end-of-stream slot. */
+  endOfStream: boolean;
+  /** Ended by the signal. */
+  interrupted: boolean;
+}
+
+const TS_WORD = SLOT_WORD.ts;
+const LENGTHS_WORD = SLOT_WORD.lengths;
+const PORT_FLAG_WORD = SLOT_WORD.portFlag;
+const PAYLOAD = SLOT.payload.offset;
+const TWO_32 = 4294967296;
+/** Flush and free what we hold once the ring has been idle this long (ms); well under 10 ms. */
+const FLUSH_WHEN_IDLE_MS = 0.05;
+
+/**
+ * Reads packets from the ring at `ringPath` into `sink` until the
+ * end-of-stream slot (consumed), `count` packets, or the signal. Starts at
+ * the ring's Get (packets queued before it started are delivered) unless
+ * `latest`. Errors of the sink (a closed pipe) propagate after nothing more
+ * was freed than was flushed.
+ */
+export async function consumeFromRing(
+  ringPath: string,
+  sink: RingPacketSink,
+  options: ConsumeOptions = {},
+): Promise<ConsumeSummary> {
+  const memory = options.memory ?? defaultRingMemory;
+  if (options.cpu !== undefined) pinToCpu(memory, options.cpu);
+  const ring = Ring.open(ringPath, { writable: true }, memory);
+  try {
+    return await consumeLoop(ring, sink, options, memory);
+  } finally {
+    ring.close();
+  }
+}
+
+async function consumeLoop(
+  ring: Ring,
+  sink: RingPacketSink,
+  options: ConsumeOptions,
+  memory: RingMemory,
+): Promise<ConsumeSummary> {
+  const view = ring.view;
+  const words = ring.words;
+  const depth = ring.depth;
+  const mask = ring.mask;
+  const signal = options.signal;
+  const filter = options.filter;
+  const limit = options.count ?? Infinity;
+  // Take and free up to half a ring at a time: big writes, and a producer
+  // that still has the other half to fill meanwhile.
+  const capacity = options.flushEachPacket === true ? 1 : Math.max(1, depth >> 1);
+  const publishEvery = capacity;
+  const backoff = newBackoff(() => memory.yieldCpu(), options.noSleep === true);
+  const batch = newPacketBatch(capacity, ring.bytes);
+  const { offset, caplen, wirelen, sec, nsec, linkType } = batch;
+  linkType.fill(LINKTYPE_ETHERNET);
+  const remainder = new Float64Array(1);
+  const summary: ConsumeSummary = {
+    packets: 0,
+    bytes: 0,
+    fcsErrors: 0,
+    skipped: 0,
+    skippedAtStart: 0,
+    lost: 0,
+    staleEndOfStream: false,
+    endOfStream: false,
+    interrupted: false,
+  };
+
+  let get = ring.loadGet();
+  let getByte = ring.getByte();
+  let tsLow = view.getUint32(GET_PAGE.getPktTs.offset, true);
+  let tsHigh = view.getUint32(GET_PAGE.getPktTs.offset + 4, true);
+  if (options.latest === true) {
+    const put = ring.loadPut();
+    if (put > get) {
+      summary.skippedAtStart = put - get;
+      get = put;
+      ring.publishGet(get, getByte, tsLow, tsHigh);
+    }
+  }
+  let published = get;
+  const startGet = get;
+  const free = async () => {
+    await sink.flush();
+    ring.publishGet(get, getByte, tsLow, tsHigh);
+    published = get;
+  };
+  const status = options.onStatus === undefined ? undefined : newStatus(ring, summary);
+  const interval = options.statusIntervalMs ?? 1000;
+  let nextTick = status === undefined ? Infinity : performance.now() + interval;
+  let index = get & mask;
+  // Epoch ns (u64 halves) of second baseSec: see the timestamp conversion below.
+  let baseSec = 0;
+  let baseLow = 0;
+  let baseHigh = 0;
+
+  for (;;) {
+    if (signal?.aborted) {
+      summary.interrupted = true;
+      break;
+    }
+    if (performance.now() >= nextTick) {
+      nextTick = performance.now() + interval;
+      await options.onStatus!(status!(get));
+    }
+    let available = ring.loadPut() - get;
+    if (available >= depth) {
+      // A producer without flow control lapped us: the oldest slots were
+      // overwritten. Skip to half a ring behind Put, and say how many were lost.
+      const skip = available - (depth >> 1);
+      get += skip;
+      index = get % depth;
+      summary.lost += skip;
+      options.onNotice?.(
+        `warning: the producer overran the ring (no flow control?): ${skip} packets lost`,
+      );
+      available -= skip;
+    }
+    if (available <= 0) {
+      // Caught up. A busy producer publishes again within microseconds, so
+      // keep batching while spinning; once the ring has been idle longer than
+      // that, deliver what we hold (prompt output for live use), then wait.
+      if (get !== published && waitedMs(backoff) >= FLUSH_WHEN_IDLE_MS) await free();
+      await pause(backoff);
+      continue;
+    }
+    resetBackoff(backoff);
+    const want = Math.min(available, capacity, limit - summary.packets);
+    let n = 0;
+    let consumed = 0;
+    let eof = false;
+    while (consumed < available && n < want) {
+      const slot = SLOTS_OFFSET + index * SLOT_SIZE;
+      const word = SLOTS_WORD + index * SLOT_WORDS;
+      index = (index + 1) & mask;
+      consumed++;
+      tsLow = words[word + TS_WORD]!;
+      tsHigh = words[word + TS_WORD + 1]!;
+      const flag = (words[word + PORT_FLAG_WORD]! >>> FLAG_SHIFT) & 0xff;
+      if ((flag & FLAG_EOF) !== 0) {
+        if (get + consumed === startGet + 1 && consumed < available) {
+          // The very first slot we see is an end of stream with packets queued
+          // behind it: an earlier session's mark (fmadio2pcap stops on it
+          // without consuming it). Step over it instead of ending at once.
+          summary.staleEndOfStream = true;
+          options.onNotice?.(
+            "skipped an end-of-stream mark left in the ring by an earlier session",
+          );
+          continue;
+        }
+        eof = true;
+        break;
+      }
+      const lengths = words[word + LENGTHS_WORD]!;
+      let length = lengths >>> LENGTH_CAPTURE_SHIFT;
+      // A slot claiming more than a slot holds is cut to what is there.
+      if (length > SLOT_PAYLOAD_MAX) length = SLOT_PAYLOAD_MAX;
+      getByte += length;
+      if (length === 0) continue; // an empty slot (a cleared end-of-stream mark)
+      const wire = lengths & 0xffff;
+      if (filter !== undefined) {
+        const keep = filter(ring.bytes, slot + PAYLOAD, length, wire);
+        if (keep === 0) {
+          summary.skipped++;
+          continue;
+        }
+        if (keep < length) length = keep;
+      }
+      offset[n] = slot + PAYLOAD;
+      caplen[n] = length;
+      wirelen[n] = wire;
+      // Same second as the last packet (the common case): no division.
+      const delta = (tsHigh - baseHigh) * TWO_32 + (tsLow - baseLow);
+      if (delta >= 0 && delta < 1e9) {
+        sec[n] = baseSec;
+        nsec[n] = delta;
+      } else {
+        baseSec = divU64(tsLow, tsHigh, 1e9, remainder);
+        const ns = remainder[0]!;
+        sec[n] = baseSec;
+        nsec[n] = ns;
+        baseLow = tsLow - ns;
+        baseHigh = tsHigh;
+        if (baseLow < 0) {
+          baseLow += TWO_32;
+          baseHigh--;
+        }
+      }
+      if ((flag & FLAG_FCS_ERROR) !== 0) summary.fcsErrors++;
+      summary.bytes += length;
+      n++;
+    }
+    batch.count = n;
+    if (n > 0) await sink.write(batch);
+    summary.packets += n;
+    get += consumed;
+    const done = eof || summary.packets >= limit;
+    if (done || get - published >= publishEvery) await free();
+    if (eof) summary.endOfStream = true;
+    if (done) break;
+  }
+  if (get !== published) await free();
+  else await sink.flush();
+  return summary;
+}
+
+/** A status line maker: packets, rates, consumer lag in packets and time, last packet time. */
+function newStatus(ring: Ring, summary: ConsumeSummary) {
+  let lastTime = performance.now();
+  let lastPackets = 0;
+  let lastBytes = 0;
+  return (get: number): string => {
+    const now = performance.now();
+    const seconds = (now - lastTime) / 1000;
+    const packets = summary.packets - lastPackets;
+    const bytes = summary.bytes - lastBytes;
+    lastTime = now;
+    lastPackets = summary.packets;
+    lastBytes = summary.bytes;
+    const counters = ring.view;
+    const lag = ring.loadPut() - get;
+    const low = counters.getUint32(GET_PAGE.getPktTs.offset, true);
+    const high = counters.getUint32(GET_PAGE.getPktTs.offset + 4, true);
+    return `[${clockNow()}] consume: ${summary.packets} pkts` +
+      ` | ${formatGbps(bytes, seconds)} ${formatMpps(packets, seconds)}` +
+      ` | lag ${lag} pkts | last ${formatIsoTimeNs(low, high)}`;
+  };
+}

@@ -1,0 +1,467 @@
+/**
+ * The producer (the stream_cat / pcap2fmadio role): capture files in, ring
+ * slots out, lossless under flow control. The per-packet path writes the slot
+ * fields through one DataView and the payload with one typed-array `set`;
+ * Put is published once per input batch (and before every wait), never per
+ * packet.
+ */
+import type { RingMemory } from "../../ffi/ring_memory.ts";
+import { ringMemory as defaultRingMemory } from "../../ffi/ring_memory.deno.ts";
+import { pinToCpu } from "./pin.ts";
+import type { CaptureReader } from "../pcap/capture_reader.ts";
+import { LINKTYPE_ETHERNET } from "../pcap/link_type.ts";
+import { epochNsHigh, epochNsLow } from "../pcap/timestamp.ts";
+import { copyBytes, viewOf } from "./copy_bytes.ts";
+import { type Backoff, newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
+import {
+  FLAG_EOF,
+  LENGTH_CAPTURE_SHIFT,
+  LENGTH_WIRE_MAX,
+  SLOT,
+  SLOT_PAYLOAD_MAX,
+  SLOT_SIZE,
+  SLOT_WORD,
+  SLOT_WORDS,
+  SLOTS_OFFSET,
+  SLOTS_WORD,
+} from "./layout.ts";
+import { type ProducerOpenOptions, type ProducerOpenReport, Ring } from "./ring.ts";
+import { RingError } from "./ring_error.ts";
+import {
+  clockNow,
+  formatGbps,
+  formatIsoTimeNs,
+  formatMegabytes,
+  formatMpps,
+} from "./status_line.ts";
+
+/** A packet filter: 0 rejects, anything else is the snap length to keep (libpcap's convention). */
+export type PacketMatcher = (
+  bytes: Uint8Array,
+  offset: number,
+  caplen: number,
+  wirelen: number,
+) => number;
+
+/** One input of the producer, opened when its turn comes. */
+export interface CaptureSource {
+  /** Name for messages ("stdin" or the path). */
+  readonly name: string;
+  /** Size in bytes when known, for PendingB and the status line. */
+  readonly size?: number;
+  open(): Promise<{ reader: CaptureReader; close(): void }>;
+}
+
+/** An epoch time in ns as (seconds, nanoseconds), exact without BigInt. */
+export interface EpochTime {
+  readonly sec: number;
+  readonly nsec: number;
+}
+
+export interface ProduceOptions extends ProducerOpenOptions {
+  /** Give up when the consumer takes nothing for this long, in ns (default 30e9; 0 waits forever). */
+  readonly timeoutNs?: number;
+  /** Stop after this many packets written. */
+  readonly count?: number;
+  /** Keep at most this many bytes of each packet. */
+  readonly pktslice?: number;
+  /** Skip packets before this time. */
+  readonly epochStart?: EpochTime;
+  /** Skip packets at or after this time. */
+  readonly epochStop?: EpochTime;
+  /** Write only packets this accepts (cut to the length it returns). */
+  readonly filter?: PacketMatcher;
+  /** Send the end-of-stream slot at the end (default true; --no-eof). */
+  readonly endOfStream?: boolean;
+  /** Read no input; send only the end-of-stream slot (--eof-only). */
+  readonly eofOnly?: boolean;
+  /** Stops reading; what was read is published and the end of stream sent. */
+  readonly signal?: AbortSignal;
+  /** Busy-poll when the ring is full instead of sleeping. */
+  readonly noSleep?: boolean;
+  /** Pin to this CPU. */
+  readonly cpu?: number;
+  /** Receives one status line a second (stream_cat style); enables the status. */
+  readonly onStatus?: (line: string) => void | Promise<void>;
+  /** Interval of the status line and of PendingB updates, in ms (default 1000). */
+  readonly statusIntervalMs?: number;
+  readonly memory?: RingMemory;
+}
+
+export interface ProduceSummary {
+  /** Packets written into the ring by this session (end-of-stream slot not counted). */
+  packets: number;
+  /** Captured bytes written. */
+  bytes: number;
+  /** Packets cut to 10,240 bytes (LengthWire kept). */
+  truncated: number;
+  /** Packets whose wire length exceeded 65,535 and was stored as 65,535. */
+  wireClamped: number;
+  /** Packets skipped by the filter or the epoch window. */
+  skipped: number;
+  /** Packets with no captured bytes, not sent (an empty slot is no packet to a consumer). */
+  empty: number;
+  /** The end-of-stream slot was sent. */
+  endOfStream: boolean;
+  /** Stopped early by the signal. */
+  interrupted: boolean;
+  /** What the producer found when it opened the ring. */
+  open: ProducerOpenReport;
+}
+
+const TS_WORD = SLOT_WORD.ts;
+const LENGTHS_WORD = SLOT_WORD.lengths;
+const PORT_FLAG_WORD = SLOT_WORD.portFlag;
+const STORAGE_ID_WORD = SLOT_WORD.storageId;
+const TS = SLOT.ts.offset;
+const LENGTH_WIRE = SLOT.lengthWire.offset;
+const LENGTH_CAPTURE = SLOT.lengthCapture.offset;
+const PORT = SLOT.port.offset;
+const FLAG = SLOT.flag.offset;
+const STORAGE_ID = SLOT.storageId.offset;
+const PAYLOAD = SLOT.payload.offset;
+const DEFAULT_TIMEOUT_NS = 30e9;
+const TWO_32 = 4294967296;
+/** Publish Put every 32 packets (and at every batch end and wait). */
+const PUBLISH_MASK = 31;
+
+/** Producer state shared by the loop and its helpers (one per run). */
+interface ProducerState {
+  readonly ring: Ring;
+  readonly backoff: Backoff;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  /** Next slot counter to write (unmasked). */
+  put: number;
+  /** Last Get seen. */
+  get: number;
+  putByte: number;
+  tsLow: number;
+  tsHigh: number;
+  /** Put when this session began. */
+  readonly startPut: number;
+  /** Where the producer is, for the timeout message. */
+  sourceName: string;
+  packetInSource: number;
+  /** Input bytes of the current source consumed so far, and of all sources still to read. */
+  position: number;
+  remainingSize: number;
+  nextTick: number;
+  readonly statusIntervalMs: number;
+  /** Writes a status line for (input position, pending bytes); undefined without -v. */
+  status: ((position: number, pending: number) => void | Promise<void>) | undefined;
+}
+
+/**
+ * Writes the packets of `sources`, in order, into the ring at `ringPath`,
+ * creating or initialising the ring as needed (see Ring.openForProducer),
+ * then the end-of-stream slot. Waits for the consumer when the ring is full;
+ * throws RingError (exit 1) when it stalls longer than `timeoutNs`, saying how
+ * far it got. Packets that are not Ethernet are refused (RingError, exit 2).
+ */
+export async function produceToRing(
+  ringPath: string,
+  sources: readonly CaptureSource[],
+  options: ProduceOptions = {},
+): Promise<ProduceSummary> {
+  const memory = options.memory ?? defaultRingMemory;
+  if (options.cpu !== undefined) pinToCpu(memory, options.cpu);
+  const timeoutNs = options.timeoutNs ?? DEFAULT_TIMEOUT_NS;
+  const { ring, report } = Ring.openForProducer(ringPath, {
+    ...options,
+    txTimeoutNs: timeoutNs,
+  }, memory);
+  try {
+    const put = ring.loadPut();
+    const state: ProducerState = {
+      ring,
+      backoff: newBackoff(() => memory.yieldCpu(), options.noSleep === true),
+      timeoutMs: timeoutNs / 1e6,
+      signal: options.signal,
+      put,
+      get: ring.loadGet(),
+      putByte: ring.putByte(),
+      tsLow: 0,
+      tsHigh: 0,
+      startPut: put,
+      sourceName: sources[0]?.name ?? "",
+      packetInSource: 0,
+      position: 0,
+      remainingSize: 0,
+      nextTick: performance.now() + (options.statusIntervalMs ?? 1000),
+      statusIntervalMs: options.statusIntervalMs ?? 1000,
+      status: undefined,
+    };
+    const onStatus = options.onStatus;
+    if (onStatus !== undefined) {
+      const line = newStatus(state, sources);
+      state.status = (position, pending) => onStatus(line(position, pending));
+    }
+    const summary: ProduceSummary = {
+      packets: 0,
+      bytes: 0,
+      truncated: 0,
+      wireClamped: 0,
+      skipped: 0,
+      empty: 0,
+      endOfStream: false,
+      interrupted: false,
+      open: report,
+    };
+    if (options.eofOnly !== true) await copySources(state, sources, options, summary);
+    summary.interrupted = options.signal?.aborted === true;
+    if (options.endOfStream !== false) summary.endOfStream = await sendEndOfStream(state);
+    ring.setPendingBytes(0);
+    return summary;
+  } finally {
+    ring.close();
+  }
+}
+
+async function copySources(
+  state: ProducerState,
+  sources: readonly CaptureSource[],
+  options: ProduceOptions,
+  summary: ProduceSummary,
+): Promise<void> {
+  const ring = state.ring;
+  const view = ring.view;
+  const words = ring.words;
+  const ringBytes = ring.bytes;
+  const mask = ring.mask;
+  const full = ring.depth - 1;
+  const limit = options.count ?? Infinity;
+  const slice = Math.min(options.pktslice ?? SLOT_PAYLOAD_MAX, SLOT_PAYLOAD_MAX);
+  const filter = options.filter;
+  const start = options.epochStart;
+  const stop = options.epochStop;
+  const startSec = start?.sec ?? -1;
+  const startNsec = start?.nsec ?? 0;
+  const stopSec = stop?.sec ?? Infinity;
+  const stopNsec = stop?.nsec ?? 0;
+  const signal = options.signal;
+  state.remainingSize = sources.reduce((n, s) => n + (s.size ?? 0), 0);
+  // A DataView over the reader's buffer, remade only when the reader swaps buffers.
+  let sourceBytes: Uint8Array = new Uint8Array(0);
+  let sourceView = viewOf(sourceBytes);
+  // Epoch ns of the current second, cached: per packet only nsec is added.
+  let baseSec = -1;
+  let baseLow = 0;
+  let baseHigh = 0;
+
+  for (const source of sources) {
+    if (summary.packets >= limit || signal?.aborted) break;
+    const opened = await source.open();
+    state.sourceName = source.name;
+    state.packetInSource = 0;
+    try {
+      const reader = opened.reader;
+      if (reader.linkType !== LINKTYPE_ETHERNET) throw notEthernet(source.name, reader.linkType, 0);
+      for (;;) {
+        if (summary.packets >= limit || signal?.aborted) break;
+        const batch = await reader.next();
+        if (batch === null) break;
+        const n = batch.count;
+        const bytes = batch.bytes;
+        if (bytes !== sourceBytes) {
+          sourceBytes = bytes;
+          sourceView = viewOf(bytes);
+        }
+        const offsets = batch.offset;
+        const caplens = batch.caplen;
+        const wirelens = batch.wirelen;
+        const secs = batch.sec;
+        const nsecs = batch.nsec;
+        const linkTypes = batch.linkType;
+        let put = state.put;
+        let index = put & mask;
+        for (let i = 0; i < n; i++) {
+          state.packetInSource++;
+          if (linkTypes[i] !== LINKTYPE_ETHERNET) {
+            state.put = put;
+            publish(state);
+            throw notEthernet(source.name, linkTypes[i]!, state.packetInSource);
+          }
+          const sec = secs[i]!;
+          const nsec = nsecs[i]!;
+          if (sec < startSec || (sec === startSec && nsec < startNsec)) {
+            summary.skipped++;
+            continue;
+          }
+          if (sec > stopSec || (sec === stopSec && nsec >= stopNsec)) {
+            summary.skipped++;
+            continue;
+          }
+          const offset = offsets[i]!;
+          let caplen = caplens[i]!;
+          let wirelen = wirelens[i]!;
+          if (filter !== undefined) {
+            const keep = filter(bytes, offset, caplen, wirelen);
+            if (keep === 0) {
+              summary.skipped++;
+              continue;
+            }
+            if (keep < caplen) caplen = keep;
+          }
+          if (caplen === 0) {
+            // An empty slot means "no packet" to consumers (fmadio2pcap too): count, don't send.
+            summary.empty++;
+            continue;
+          }
+          if (caplen > slice) {
+            if (caplen > SLOT_PAYLOAD_MAX && slice === SLOT_PAYLOAD_MAX) summary.truncated++;
+            caplen = slice;
+          }
+          if (wirelen > LENGTH_WIRE_MAX) {
+            wirelen = LENGTH_WIRE_MAX;
+            summary.wireClamped++;
+          }
+          if (put - state.get >= full) {
+            state.put = put;
+            publish(state);
+            if (!await waitForRoom(state)) break; // interrupted while the ring was full
+          }
+          const slot = SLOTS_OFFSET + index * SLOT_SIZE;
+          const word = SLOTS_WORD + index * SLOT_WORDS;
+          if (sec !== baseSec) {
+            baseSec = sec;
+            baseLow = epochNsLow(sec, 0);
+            baseHigh = epochNsHigh(sec, 0);
+          }
+          let tsLow = baseLow + nsec;
+          let tsHigh = baseHigh;
+          if (tsLow >= TWO_32) {
+            tsLow -= TWO_32;
+            tsHigh++;
+          }
+          words[word + TS_WORD] = tsLow;
+          words[word + TS_WORD + 1] = tsHigh;
+          words[word + LENGTHS_WORD] = wirelen | (caplen << LENGTH_CAPTURE_SHIFT);
+          words[word + PORT_FLAG_WORD] = 0; // port 0, no flags, zero padding
+          words[word + STORAGE_ID_WORD] = 0;
+          words[word + STORAGE_ID_WORD + 1] = 0;
+          copyBytes(bytes, sourceView, offset, ringBytes, view, slot + PAYLOAD, caplen);
+          state.tsLow = tsLow;
+          state.tsHigh = tsHigh;
+          state.putByte += caplen;
+          summary.bytes += caplen;
+          put++;
+          index = (index + 1) & mask;
+          if ((put & PUBLISH_MASK) === 0) {
+            // Publish as we go, so the consumer works while we fill the ring.
+            state.put = put;
+            publish(state);
+          }
+          if (++summary.packets >= limit) break;
+        }
+        state.put = put;
+        publish(state);
+        state.position = reader.position;
+        if (performance.now() >= state.nextTick) await tick(state);
+      }
+      if (reader.truncation !== undefined) {
+        // The records before the cut were delivered; the cut one cannot be.
+        options.onNotice?.(`warning: ${source.name}: ${reader.truncation}`);
+      }
+    } finally {
+      opened.close();
+    }
+    state.remainingSize -= source.size ?? 0;
+    state.position = 0;
+  }
+}
+
+/** Once a second: PendingB, and the status line if asked for. */
+async function tick(state: ProducerState): Promise<void> {
+  state.nextTick = performance.now() + state.statusIntervalMs;
+  const pending = Math.max(0, state.remainingSize - state.position);
+  state.ring.setPendingBytes(pending);
+  if (state.status !== undefined) await state.status(state.position, pending);
+}
+
+/** Publishes Put (after the payloads) and the byte and timestamp counters. */
+function publish(state: ProducerState): void {
+  state.ring.publishPut(state.put, state.putByte, state.tsLow, state.tsHigh);
+}
+
+/**
+ * Waits until the ring has a free slot (true), or the signal aborts (false);
+ * throws when the consumer stalls past the timeout.
+ */
+async function waitForRoom(state: ProducerState): Promise<boolean> {
+  const full = state.ring.depth - 1;
+  const backoff = state.backoff;
+  state.get = state.ring.loadGet();
+  while (state.put - state.get >= full) {
+    if (state.signal?.aborted) return false;
+    if (performance.now() >= state.nextTick) await tick(state);
+    if (state.timeoutMs > 0 && waitedMs(backoff) > state.timeoutMs) throw stalled(state);
+    await pause(backoff);
+    state.get = state.ring.loadGet();
+  }
+  resetBackoff(backoff);
+  return true;
+}
+
+/** Sends the end-of-stream slot; false when interrupted while the ring was full. */
+async function sendEndOfStream(state: ProducerState): Promise<boolean> {
+  state.get = state.ring.loadGet();
+  if (state.put - state.get >= state.ring.depth - 1 && !await waitForRoom(state)) return false;
+  const view = state.ring.view;
+  const slot = state.ring.slotStart(state.put);
+  view.setUint32(slot + TS, state.tsLow, true);
+  view.setUint32(slot + TS + 4, state.tsHigh, true);
+  view.setUint16(slot + LENGTH_WIRE, 0, true);
+  view.setUint16(slot + LENGTH_CAPTURE, 0, true);
+  view.setUint8(slot + PORT, 0);
+  view.setUint8(slot + FLAG, FLAG_EOF);
+  view.setUint32(slot + STORAGE_ID, 0, true);
+  view.setUint32(slot + STORAGE_ID + 4, 0, true);
+  state.put++;
+  publish(state);
+  return true;
+}
+
+function stalled(state: ProducerState): RingError {
+  const seconds = state.timeoutMs / 1000;
+  const delivered = state.put - state.startPut;
+  return new RingError(
+    `Cannot write to ring ${state.ring.path}: the consumer took no packet for ${seconds} s ` +
+      `(--timeout); ${delivered} packets were delivered, stopped before packet ` +
+      `${state.packetInSource} of ${state.sourceName}`,
+    1,
+  );
+}
+
+function notEthernet(name: string, linkType: number, packet: number): RingError {
+  const where = packet === 0 ? "" : ` (packet ${packet})`;
+  return new RingError(
+    `Cannot produce ${name} into the ring: link type ${linkType}${where}, ` +
+      `the FMAD ring carries Ethernet (link type 1) only`,
+    2,
+  );
+}
+
+/** A status line maker: input offset, last packet time, pending MB, rates, consumer lag. */
+function newStatus(state: ProducerState, sources: readonly CaptureSource[]) {
+  let lastTime = performance.now();
+  let lastPut = state.put;
+  let lastByte = state.putByte;
+  const many = sources.length > 1;
+  return (position: number, pending: number): string => {
+    const now = performance.now();
+    const seconds = (now - lastTime) / 1000;
+    const packets = state.put - lastPut;
+    const bytes = state.putByte - lastByte;
+    lastTime = now;
+    lastPut = state.put;
+    lastByte = state.putByte;
+    const lag = state.put - state.ring.loadGet();
+    const where = many ? `${state.sourceName} @ ` : "";
+    return `[${clockNow()}] produce: in ${where}${formatMegabytes(position)}` +
+      ` | last ${formatIsoTimeNs(state.tsLow, state.tsHigh)}` +
+      ` | pending ${formatMegabytes(Math.max(0, pending))}` +
+      ` | ${formatGbps(bytes, seconds)} ${formatMpps(packets, seconds)}` +
+      ` | consumer lag ${lag} pkts`;
+  };
+}
