@@ -288,7 +288,9 @@ function compileTable(compile: Compile | string): void {
     console.log(compile);
     return;
   }
-  console.log("| filter | first compile in process | median of 200 |");
+  console.log(
+    "| filter | first compile of the filter (row 1: first in the process) | median of 200 |",
+  );
   console.log("|---|---:|---:|");
   for (const expr of FILTERS) {
     const t0 = performance.now();

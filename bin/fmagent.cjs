@@ -12,7 +12,8 @@ const args = [
   deno,
   "run",
   "--quiet",
-  "--config", path.join(root, "deno.json"),
+  "--config",
+  path.join(root, "deno.json"),
   // --allow-all: Deno refuses /dev paths (rings in /dev/shm, -w /dev/stdout) under narrower
   // flags, and --allow-ffi, which the ring needs, grants what libc can do anyway.
   "--allow-all",

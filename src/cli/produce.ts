@@ -78,9 +78,8 @@ export function run(args: readonly string[], io: Io): Promise<number> {
       .option("--follow", "after the last file's end keep reading it as it grows; Ctrl-C ends")
       .option(
         "--timeout <ns>",
-        "give up when the consumer takes nothing this long; 0 = never",
+        "give up when the consumer takes nothing this long (default 30e9 = 30 s; 0 = never)",
         option(parseNanoseconds),
-        30e9,
       )
       .option("--no-eof", "do not send the end-of-stream slot at the end")
       .option("--eof-only", "read nothing; send only the end-of-stream slot")
@@ -90,9 +89,8 @@ export function run(args: readonly string[], io: Io): Promise<number> {
       )
       .option(
         "--mode <octal>",
-        "mode of a ring file created here, less the umask",
+        "mode of a ring file created here, less the umask (default 0666)",
         option(parseFileMode),
-        0o666,
       )
       .option("--no-sleep", "busy-poll while the ring is full (one full core, lowest latency)")
       .option("--cpu <n>", "pin to this CPU", integerOption(0, 1023))
@@ -109,11 +107,11 @@ export function run(args: readonly string[], io: Io): Promise<number> {
       epochStart?: { sec: number; nsec: number };
       epochStop?: { sec: number; nsec: number };
       follow?: boolean;
-      timeout: number;
+      timeout?: number;
       eof: boolean;
       eofOnly?: boolean;
       reset?: boolean;
-      mode: number;
+      mode?: number;
       sleep: boolean;
       cpu?: number;
       verbose?: boolean;
@@ -126,8 +124,8 @@ export function run(args: readonly string[], io: Io): Promise<number> {
     const notices: Promise<void>[] = [];
     const summary = await produceToRing(o.ring, sources, {
       reset: o.reset === true,
-      mode: o.mode,
-      timeoutNs: o.timeout,
+      mode: o.mode ?? 0o666,
+      timeoutNs: o.timeout ?? 30e9,
       endOfStream: o.eof,
       eofOnly: o.eofOnly === true,
       noSleep: !o.sleep,

@@ -21,13 +21,14 @@ import { newPcapngSection, parsePcapngBlocks, type PcapngSection } from "./pcapn
 export type CaptureFormat = "pcap" | "pcapng";
 
 export interface CaptureReaderOptions {
-  /** Initial refill buffer size in bytes (default 4 MiB). */
+  /** Initial refill buffer size in bytes (default 512 KiB). */
   readonly bufferSize?: number;
   /** Most packets in one batch (default 8192). */
   readonly batchSize?: number;
 }
 
-const DEFAULT_BUFFER = 4 * 1024 * 1024;
+// 512 KiB measured faster than 4 MiB on large copies (it stays in cache).
+const DEFAULT_BUFFER = 512 * 1024;
 const DEFAULT_BATCH = 8192;
 
 export class CaptureReader {
@@ -182,13 +183,15 @@ export class CaptureReader {
       this.#buffer = grown;
       this.#view = new DataView(grown.buffer);
     }
-    do {
+    // Read only while short: a followed file that is not growing must not block
+    // a caller whose bytes are already here.
+    while (this.#end < need) {
       const n = await this.#source.read(this.#buffer.subarray(this.#end));
       if (n === null) {
         this.#eof = true;
         return;
       }
       this.#end += n;
-    } while (this.#end < need);
+    }
   }
 }

@@ -9,6 +9,7 @@ import type { RingMemory } from "../../ffi/ring_memory.ts";
 import { ringMemory as defaultRingMemory } from "../../ffi/ring_memory.deno.ts";
 import { pinToCpu } from "./pin.ts";
 import type { CaptureReader } from "../pcap/capture_reader.ts";
+import type { PacketBatch } from "../pcap/packet_batch.ts";
 import { LINKTYPE_ETHERNET } from "../pcap/link_type.ts";
 import { epochNsHigh, epochNsLow } from "../pcap/timestamp.ts";
 import { copyBytes, viewOf } from "./copy_bytes.ts";
@@ -169,7 +170,8 @@ export async function produceToRing(
   const timeoutNs = options.timeoutNs ?? DEFAULT_TIMEOUT_NS;
   const { ring, report } = Ring.openForProducer(ringPath, {
     ...options,
-    txTimeoutNs: timeoutNs,
+    // C producers read TxTimeout from the header and give up at once when it is 0.
+    txTimeoutNs: timeoutNs > 0 ? timeoutNs : Number.MAX_SAFE_INTEGER,
   }, memory);
   try {
     const put = ring.loadPut();
@@ -218,144 +220,81 @@ export async function produceToRing(
   }
 }
 
+/**
+ * Where the synchronous slot filler stands; it loads these fields into
+ * locals on entry and stores them back on return, so its loop runs on
+ * registers (an async function would keep its locals on the heap).
+ */
+interface FillCursor {
+  /** Index in the batch of the next packet to handle. */
+  next: number;
+  /** The batch's packet at `next` is not Ethernet (the filler stopped there). */
+  notEthernet: boolean;
+  baseSec: number;
+  baseLow: number;
+  baseHigh: number;
+}
+
+/** What the filler needs that stays fixed for a run. */
+interface FillConfig {
+  readonly ring: Ring;
+  readonly limit: number;
+  readonly slice: number;
+  readonly filter: PacketMatcher | undefined;
+  readonly startSec: number;
+  readonly startNsec: number;
+  readonly stopSec: number;
+  readonly stopNsec: number;
+}
+
 async function copySources(
   state: ProducerState,
   sources: readonly CaptureSource[],
   options: ProduceOptions,
   summary: ProduceSummary,
 ): Promise<void> {
-  const ring = state.ring;
-  const view = ring.view;
-  const words = ring.words;
-  const ringBytes = ring.bytes;
-  const mask = ring.mask;
-  const full = ring.depth - 1;
-  const limit = options.count ?? Infinity;
-  const slice = Math.min(options.pktslice ?? SLOT_PAYLOAD_MAX, SLOT_PAYLOAD_MAX);
-  const filter = options.filter;
   const start = options.epochStart;
   const stop = options.epochStop;
-  const startSec = start?.sec ?? -1;
-  const startNsec = start?.nsec ?? 0;
-  const stopSec = stop?.sec ?? Infinity;
-  const stopNsec = stop?.nsec ?? 0;
+  const config: FillConfig = {
+    ring: state.ring,
+    limit: options.count ?? Infinity,
+    slice: Math.min(options.pktslice ?? SLOT_PAYLOAD_MAX, SLOT_PAYLOAD_MAX),
+    filter: options.filter,
+    startSec: start?.sec ?? -1,
+    startNsec: start?.nsec ?? 0,
+    stopSec: stop?.sec ?? Infinity,
+    stopNsec: stop?.nsec ?? 0,
+  };
+  const cursor: FillCursor = { next: 0, notEthernet: false, baseSec: -1, baseLow: 0, baseHigh: 0 };
   const signal = options.signal;
+  const full = state.ring.depth - 1;
   state.remainingSize = sources.reduce((n, s) => n + (s.size ?? 0), 0);
-  // A DataView over the reader's buffer, remade only when the reader swaps buffers.
-  let sourceBytes: Uint8Array = new Uint8Array(0);
-  let sourceView = viewOf(sourceBytes);
-  // Epoch ns of the current second, cached: per packet only nsec is added.
-  let baseSec = -1;
-  let baseLow = 0;
-  let baseHigh = 0;
 
   for (const source of sources) {
-    if (summary.packets >= limit || signal?.aborted) break;
+    if (summary.packets >= config.limit || signal?.aborted) break;
     const opened = await source.open();
     state.sourceName = source.name;
     state.packetInSource = 0;
     try {
       const reader = opened.reader;
       if (reader.linkType !== LINKTYPE_ETHERNET) throw notEthernet(source.name, reader.linkType, 0);
-      for (;;) {
-        if (summary.packets >= limit || signal?.aborted) break;
+      batches: for (;;) {
+        if (summary.packets >= config.limit || signal?.aborted) break;
         const batch = await reader.next();
         if (batch === null) break;
-        const n = batch.count;
-        const bytes = batch.bytes;
-        if (bytes !== sourceBytes) {
-          sourceBytes = bytes;
-          sourceView = viewOf(bytes);
+        cursor.next = 0;
+        for (;;) {
+          const before = cursor.next;
+          fillSlots(state, summary, cursor, config, batch);
+          state.packetInSource += cursor.next - before;
+          publish(state);
+          if (cursor.notEthernet) {
+            throw notEthernet(source.name, batch.linkType[cursor.next]!, state.packetInSource + 1);
+          }
+          if (cursor.next >= batch.count || summary.packets >= config.limit) break;
+          // The ring is full: wait for the consumer, then go on with this batch.
+          if (state.put - state.get >= full && !await waitForRoom(state)) break batches;
         }
-        const offsets = batch.offset;
-        const caplens = batch.caplen;
-        const wirelens = batch.wirelen;
-        const secs = batch.sec;
-        const nsecs = batch.nsec;
-        const linkTypes = batch.linkType;
-        let put = state.put;
-        let index = put & mask;
-        for (let i = 0; i < n; i++) {
-          state.packetInSource++;
-          if (linkTypes[i] !== LINKTYPE_ETHERNET) {
-            state.put = put;
-            publish(state);
-            throw notEthernet(source.name, linkTypes[i]!, state.packetInSource);
-          }
-          const sec = secs[i]!;
-          const nsec = nsecs[i]!;
-          if (sec < startSec || (sec === startSec && nsec < startNsec)) {
-            summary.skipped++;
-            continue;
-          }
-          if (sec > stopSec || (sec === stopSec && nsec >= stopNsec)) {
-            summary.skipped++;
-            continue;
-          }
-          const offset = offsets[i]!;
-          let caplen = caplens[i]!;
-          let wirelen = wirelens[i]!;
-          if (filter !== undefined) {
-            const keep = filter(bytes, offset, caplen, wirelen);
-            if (keep === 0) {
-              summary.skipped++;
-              continue;
-            }
-            if (keep < caplen) caplen = keep;
-          }
-          if (caplen === 0) {
-            // An empty slot means "no packet" to consumers (fmadio2pcap too): count, don't send.
-            summary.empty++;
-            continue;
-          }
-          if (caplen > slice) {
-            if (caplen > SLOT_PAYLOAD_MAX && slice === SLOT_PAYLOAD_MAX) summary.truncated++;
-            caplen = slice;
-          }
-          if (wirelen > LENGTH_WIRE_MAX) {
-            wirelen = LENGTH_WIRE_MAX;
-            summary.wireClamped++;
-          }
-          if (put - state.get >= full) {
-            state.put = put;
-            publish(state);
-            if (!await waitForRoom(state)) break; // interrupted while the ring was full
-          }
-          const slot = SLOTS_OFFSET + index * SLOT_SIZE;
-          const word = SLOTS_WORD + index * SLOT_WORDS;
-          if (sec !== baseSec) {
-            baseSec = sec;
-            baseLow = epochNsLow(sec, 0);
-            baseHigh = epochNsHigh(sec, 0);
-          }
-          let tsLow = baseLow + nsec;
-          let tsHigh = baseHigh;
-          if (tsLow >= TWO_32) {
-            tsLow -= TWO_32;
-            tsHigh++;
-          }
-          words[word + TS_WORD] = tsLow;
-          words[word + TS_WORD + 1] = tsHigh;
-          words[word + LENGTHS_WORD] = wirelen | (caplen << LENGTH_CAPTURE_SHIFT);
-          words[word + PORT_FLAG_WORD] = 0; // port 0, no flags, zero padding
-          words[word + STORAGE_ID_WORD] = 0;
-          words[word + STORAGE_ID_WORD + 1] = 0;
-          copyBytes(bytes, sourceView, offset, ringBytes, view, slot + PAYLOAD, caplen);
-          state.tsLow = tsLow;
-          state.tsHigh = tsHigh;
-          state.putByte += caplen;
-          summary.bytes += caplen;
-          put++;
-          index = (index + 1) & mask;
-          if ((put & PUBLISH_MASK) === 0) {
-            // Publish as we go, so the consumer works while we fill the ring.
-            state.put = put;
-            publish(state);
-          }
-          if (++summary.packets >= limit) break;
-        }
-        state.put = put;
-        publish(state);
         state.position = reader.position;
         if (performance.now() >= state.nextTick) await tick(state);
       }
@@ -369,6 +308,126 @@ async function copySources(
     state.remainingSize -= source.size ?? 0;
     state.position = 0;
   }
+}
+
+/**
+ * Writes packets of `batch` from `cursor.next` into free slots until the
+ * batch is done, the ring is full, the count limit is reached or a packet is
+ * not Ethernet; publishes Put every 32 packets so the consumer works while we
+ * fill. Synchronous and allocation-free: the hot loop of the producer.
+ */
+function fillSlots(
+  state: ProducerState,
+  summary: ProduceSummary,
+  cursor: FillCursor,
+  config: FillConfig,
+  batch: PacketBatch,
+): void {
+  const ring = config.ring;
+  const words = ring.words;
+  const ringBytes = ring.bytes;
+  const ringView = ring.view;
+  const mask = ring.mask;
+  const full = ring.depth - 1;
+  const { filter, slice, limit, startSec, startNsec, stopSec, stopNsec } = config;
+  const bytes = batch.bytes;
+  const sourceView = viewOf(bytes);
+  const { offset: offsets, caplen: caplens, wirelen: wirelens, sec: secs, nsec: nsecs } = batch;
+  const linkTypes = batch.linkType;
+  const n = batch.count;
+  let { baseSec, baseLow, baseHigh } = cursor;
+  let put = state.put;
+  let get = state.get;
+  let putByte = state.putByte;
+  let tsLow = state.tsLow;
+  let tsHigh = state.tsHigh;
+  let packets = summary.packets;
+  let byteCount = summary.bytes;
+  let i = cursor.next;
+  cursor.notEthernet = false;
+  for (; i < n; i++) {
+    if (linkTypes[i] !== LINKTYPE_ETHERNET) {
+      cursor.notEthernet = true;
+      break;
+    }
+    const sec = secs[i]!;
+    const nsec = nsecs[i]!;
+    if (
+      sec < startSec || (sec === startSec && nsec < startNsec) ||
+      sec > stopSec || (sec === stopSec && nsec >= stopNsec)
+    ) {
+      summary.skipped++;
+      continue;
+    }
+    const offset = offsets[i]!;
+    let caplen = caplens[i]!;
+    let wirelen = wirelens[i]!;
+    if (filter !== undefined) {
+      const keep = filter(bytes, offset, caplen, wirelen);
+      if (keep === 0) {
+        summary.skipped++;
+        continue;
+      }
+      if (keep < caplen) caplen = keep;
+    }
+    if (caplen === 0) {
+      // An empty slot means "no packet" to consumers (fmadio2pcap too): count, don't send.
+      summary.empty++;
+      continue;
+    }
+    if (put - get >= full) {
+      get = ring.loadGet();
+      if (put - get >= full) break; // full: the caller waits and calls again from here
+    }
+    if (caplen > slice) {
+      if (caplen > SLOT_PAYLOAD_MAX && slice === SLOT_PAYLOAD_MAX) summary.truncated++;
+      caplen = slice;
+    }
+    if (wirelen > LENGTH_WIRE_MAX) {
+      wirelen = LENGTH_WIRE_MAX;
+      summary.wireClamped++;
+    }
+    const index = put & mask;
+    const slot = SLOTS_OFFSET + index * SLOT_SIZE;
+    const word = SLOTS_WORD + index * SLOT_WORDS;
+    if (sec !== baseSec) {
+      baseSec = sec;
+      baseLow = epochNsLow(sec, 0);
+      baseHigh = epochNsHigh(sec, 0);
+    }
+    tsLow = baseLow + nsec;
+    tsHigh = baseHigh;
+    if (tsLow >= TWO_32) {
+      tsLow -= TWO_32;
+      tsHigh++;
+    }
+    words[word + TS_WORD] = tsLow;
+    words[word + TS_WORD + 1] = tsHigh;
+    words[word + LENGTHS_WORD] = wirelen | (caplen << LENGTH_CAPTURE_SHIFT);
+    words[word + PORT_FLAG_WORD] = 0; // port 0, no flags, zero padding
+    words[word + STORAGE_ID_WORD] = 0;
+    words[word + STORAGE_ID_WORD + 1] = 0;
+    copyBytes(bytes, sourceView, offset, ringBytes, ringView, slot + PAYLOAD, caplen);
+    putByte += caplen;
+    byteCount += caplen;
+    put++;
+    if ((put & PUBLISH_MASK) === 0) ring.publishPut(put, putByte, tsLow, tsHigh);
+    if (++packets >= limit) {
+      i++;
+      break;
+    }
+  }
+  cursor.next = i;
+  cursor.baseSec = baseSec;
+  cursor.baseLow = baseLow;
+  cursor.baseHigh = baseHigh;
+  state.put = put;
+  state.get = get;
+  state.putByte = putByte;
+  state.tsLow = tsLow;
+  state.tsHigh = tsHigh;
+  summary.packets = packets;
+  summary.bytes = byteCount;
 }
 
 /** Once a second: PendingB, and the status line if asked for. */

@@ -5,7 +5,9 @@
  */
 import { assertEquals } from "./assert.ts";
 import { instructionImage } from "../../src/bpf/program/image.ts";
-import { libpcapImages, oracleUnavailable } from "./libpcap_oracle.ts";
+import { libpcapDumps, libpcapImages, oracleUnavailable } from "./libpcap_oracle.ts";
+import { dumpProgram } from "../../src/bpf/program/dump.ts";
+import { randomProgram, Rng, seededRandom } from "./random_program.ts";
 
 const unavailable = oracleUnavailable();
 
@@ -36,6 +38,23 @@ Deno.test({
           `code 0x${items[i]!.code.toString(16)} k ${items[i]!.k}`,
         );
       }
+    }
+  },
+});
+
+Deno.test({
+  name: "bpf dump: -d/-dd/-ddd of random programs print as libpcap's bpf_dump",
+  ignore: unavailable !== undefined,
+  async fn() {
+    const rng = new Rng(seededRandom(0xd0d0));
+    const programs = Array.from({ length: 300 }, () => randomProgram(rng, { loops: true }));
+    // Opcodes libpcap cannot run print too (as "unimp"): mix some in.
+    programs.push(
+      programs[0]!.map((insn, i) => (i % 3 === 0 ? { ...insn, code: i * 7 % 256 } : insn)),
+    );
+    for (const level of [1, 2, 3] as const) {
+      const expected = await libpcapDumps(programs, level);
+      assertEquals(programs.map((p) => dumpProgram(p, level)).join(""), expected, `level ${level}`);
     }
   },
 });

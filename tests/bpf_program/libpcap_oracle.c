@@ -2,6 +2,7 @@
  * libpcap as an oracle for the BPF program tests (compiled by the tests with
  * gcc -lpcap). Reads binary requests on stdin, little-endian:
  *   'I' u16 code, u8 jt, u8 jf, u32 k, u32 n      -> bpf_image(insn, n) + "\n"
+ *   'D' u8 option, u32 count, count x insn          -> bpf_dump(program, option) output
  *   'K' u32 caplen, u32 wirelen, caplen bytes     -> keeps the packet (no output)
  *   'P' u32 count, count x (u16 code, u8 jt, u8 jf, u32 k)
  *       -> "V<bpf_validate>\n", then pcap_offline_filter's verdict "%u\n" for
@@ -28,6 +29,17 @@ int main(void) {
       uint32_t n;
       if (!get(&insn.code, 2) || !get(&insn.jt, 1) || !get(&insn.jf, 1) || !get(&insn.k, 4) || !get(&n, 4)) return 2;
       printf("%s\n", bpf_image(&insn, (int)n));
+    } else if (tag == 'D') {
+      unsigned char option;
+      uint32_t count;
+      if (!get(&option, 1) || !get(&count, 4) || count > 65536) return 2;
+      for (uint32_t i = 0; i < count; i++) {
+        if (!get(&prog[i].code, 2) || !get(&prog[i].jt, 1) || !get(&prog[i].jf, 1) || !get(&prog[i].k, 4)) return 2;
+      }
+      struct bpf_program p = {count, prog};
+      fflush(stdout);
+      bpf_dump(&p, option);
+      fflush(stdout);
     } else if (tag == 'K') {
       uint32_t caplen, wirelen;
       if (!get(&caplen, 4) || !get(&wirelen, 4) || caplen > 262144) return 2;

@@ -114,6 +114,21 @@ export function libpcapImages(
   return exchange(request);
 }
 
+/** libpcap's `bpf_dump(program, option)` output for each program, concatenated. */
+export async function libpcapDumps(
+  programs: readonly RawProgram[],
+  option: 1 | 2 | 3,
+): Promise<string> {
+  const request = new Request();
+  for (const program of programs) {
+    request.tag("D");
+    request.push(new Uint8Array([option]));
+    request.u32(program.length);
+    for (const insn of program) request.insn(insn.code, insn.jt, insn.jf, insn.k);
+  }
+  return (await exchange(request)).join("\n") + "\n";
+}
+
 export interface OraclePacket {
   readonly data: Uint8Array;
   readonly wirelen: number;

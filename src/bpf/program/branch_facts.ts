@@ -17,8 +17,10 @@ export interface BranchFacts {
   readonly someBitSet: number[];
   /** Bits known to be 0 in A. */
   clearBits: number;
-  /** Outcome of X-form tests seen (opcode → outcome). */
-  readonly xTests: Map<number, boolean>;
+  /** X-form tests (jeq/jgt/jge/jset x, bit (op >> 4) - 1) whose outcome is known... */
+  xKnown: number;
+  /** ...and which of those were true. */
+  xTrue: number;
   /** The only values A can have, when known (at most MAX_ONE_OF). */
   oneOf: number[] | undefined;
 }
@@ -35,7 +37,8 @@ export function noFacts(): BranchFacts {
     notEqual: [],
     someBitSet: [],
     clearBits: 0,
-    xTests: new Map(),
+    xKnown: 0,
+    xTrue: 0,
     oneOf: undefined,
   };
 }
@@ -51,20 +54,26 @@ export function copyFacts(f: BranchFacts): BranchFacts {
   return {
     lo: f.lo,
     hi: f.hi,
-    notEqual: [...f.notEqual],
-    someBitSet: [...f.someBitSet],
+    notEqual: f.notEqual.slice(),
+    someBitSet: f.someBitSet.slice(),
     clearBits: f.clearBits,
-    xTests: new Map(f.xTests),
+    xKnown: f.xKnown,
+    xTrue: f.xTrue,
     oneOf: f.oneOf?.slice(),
   };
 }
 
 const JEQ = 0x15, JGT = 0x25, JGE = 0x35, JSET = 0x45;
 
+/** jeq x → 1, jgt x → 2, jge x → 4, jset x → 8. */
+const xTestBit = (code: number): number => 1 << ((code >> 4) - 1);
+
 /** Records that the test `code k` (a conditional jump) had `outcome`. */
 export function learn(facts: BranchFacts, code: number, k: number, outcome: boolean): void {
   if ((code & 0x08) !== 0) {
-    facts.xTests.set(code, outcome);
+    const bit = xTestBit(code);
+    facts.xKnown |= bit;
+    facts.xTrue = outcome ? facts.xTrue | bit : facts.xTrue & ~bit;
     return;
   }
   if (code === JEQ && outcome && facts.oneOf === undefined) facts.oneOf = [k];
@@ -109,7 +118,10 @@ export function testValue(code: number, k: number, value: number): boolean {
 
 /** The outcome of test `code k` if the facts decide it, else undefined. */
 export function decide(facts: BranchFacts, code: number, k: number): boolean | undefined {
-  if ((code & 0x08) !== 0) return facts.xTests.get(code);
+  if ((code & 0x08) !== 0) {
+    const bit = xTestBit(code);
+    return (facts.xKnown & bit) === 0 ? undefined : (facts.xTrue & bit) !== 0;
+  }
   const { lo, hi, oneOf } = facts;
   if (lo > hi) return undefined; // a contradictory path: cannot happen at run time; leave it alone
   if (oneOf !== undefined) {
@@ -152,7 +164,9 @@ export function mergeFacts(a: BranchFacts, b: BranchFacts): BranchFacts {
     notEqual: a.notEqual.filter((v) => b.notEqual.includes(v)),
     someBitSet: a.someBitSet.filter((m) => b.someBitSet.includes(m)),
     clearBits: (a.clearBits & b.clearBits) >>> 0,
-    xTests: new Map([...a.xTests].filter(([code, outcome]) => b.xTests.get(code) === outcome)),
+    // X-form outcomes both paths know, and agree on.
+    xKnown: a.xKnown & b.xKnown & ~(a.xTrue ^ b.xTrue),
+    xTrue: a.xTrue & b.xTrue,
     oneOf: mergeOneOf(a.oneOf, b.oneOf),
   };
 }

@@ -53,6 +53,8 @@ import { BPF_JA, BPF_JMP } from "./opcodes.ts";
 import { liveA } from "./a_liveness.ts";
 
 const MAX_ROUNDS = 16;
+/** Steps one jump chain may take: bounds the work on huge programs (chains are short in practice). */
+const MAX_CHAIN_STEPS = 1024;
 const JA = BPF_JMP | BPF_JA;
 const RET_K = 0x06;
 
@@ -174,7 +176,7 @@ function followChain(
   let current = state.a;
   let virtual = false;
   const reachable = (to: number) => to - from - 1 <= limit;
-  for (let steps = 0; steps < nodes.length && at < nodes.length; steps++) {
+  for (let steps = 0; steps < MAX_CHAIN_STEPS && at < nodes.length; steps++) {
     const node = nodes[at]!;
     if (node.removed) at++;
     else if (isJumpAlways(node.code)) at = node.onTrue;
@@ -236,7 +238,7 @@ function cascadeEnd(
   let end: number | undefined;
   for (const value of values) {
     let at = start;
-    for (let steps = 0; steps < nodes.length && at < nodes.length; steps++) {
+    for (let steps = 0; steps < MAX_CHAIN_STEPS && at < nodes.length; steps++) {
       const node = nodes[at]!;
       if (node.removed) at++;
       else if (isJumpAlways(node.code)) at = node.onTrue;

@@ -28,7 +28,7 @@ export interface FactsMap {
 }
 
 /** Beyond this size per-instruction facts are not computed (merges make them quadratic at worst). */
-const MAX_FACTS_PROGRAM = 4096;
+const MAX_FACTS_PROGRAM = 65536;
 
 /** The facts recorded about `value`, if any. */
 export function lookupFacts(list: FactsMap | undefined, value: Value): BranchFacts | undefined {

@@ -10,8 +10,8 @@
  * - the last instruction is a return.
  */
 import { BPF_JA, BPF_JMP, BPF_MEMWORDS, BPF_RET, bpfClass } from "./opcodes.ts";
-import type { RawProgram } from "./raw_instruction.ts";
-import { fromRaw, isKnownOpcode } from "./instruction.ts";
+import type { RawInstruction, RawProgram } from "./raw_instruction.ts";
+import { isKnownOpcode } from "./instruction.ts";
 import { InvalidProgramError } from "./program_errors.ts";
 
 /** libpcap's BPF_MAXINSNS for its userland interpreter. */
@@ -27,44 +27,9 @@ export function validateProgram(program: RawProgram, name = "the BPF program"): 
     );
   }
   for (let i = 0; i < length; i++) {
-    const raw = program[i]!;
-    const fail = (why: string) =>
-      new InvalidProgramError(`Cannot use ${name}: instruction ${i}: ${why}`, i);
-    if (!fieldsInRange(raw.code, raw.jt, raw.jf, raw.k)) {
-      throw fail(`fields out of range (code ${raw.code}, jt ${raw.jt}, jf ${raw.jf}, k ${raw.k})`);
-    }
-    if (!isKnownOpcode(raw.code)) throw fail(`unknown opcode 0x${raw.code.toString(16)}`);
-    const insn = fromRaw(raw, i);
-    switch (insn.kind) {
-      case "LoadScratch":
-      case "Store":
-        if (insn.slot >= BPF_MEMWORDS) {
-          throw fail(`scratch slot M[${insn.slot}] does not exist (M[0] to M[15])`);
-        }
-        break;
-      case "AluConstant":
-        if ((insn.op === "div" || insn.op === "mod") && insn.value === 0) {
-          throw fail(`${insn.op === "div" ? "division" : "modulo"} by the constant 0`);
-        }
-        break;
-      case "JumpConstant":
-      case "JumpX":
-        if (i + 1 + insn.skipTrue >= length || i + 1 + insn.skipFalse >= length) {
-          throw fail(
-            `jump to ${i + 1 + Math.max(insn.skipTrue, insn.skipFalse)} is past the end (${
-              length - 1
-            })`,
-          );
-        }
-        break;
-      case "JumpAlways": {
-        const target = i + 1 + insn.skip;
-        if (target < 0 || target >= length) {
-          throw fail(`jump to ${target} is outside the program (0 to ${length - 1})`);
-        }
-        if (target === i) throw fail("jump to itself (an endless loop)");
-        break;
-      }
+    const why = instructionProblem(program[i]!, i, length);
+    if (why !== undefined) {
+      throw new InvalidProgramError(`Cannot use ${name}: instruction ${i}: ${why}`, i);
     }
   }
   if (bpfClass(program[length - 1]!.code) !== BPF_RET) {
@@ -73,6 +38,37 @@ export function validateProgram(program: RawProgram, name = "the BPF program"): 
       length - 1,
     );
   }
+}
+
+/** What is wrong with `raw` at index `i` of a program of `length`, if anything. */
+function instructionProblem(raw: RawInstruction, i: number, length: number): string | undefined {
+  const { code, jt, jf, k } = raw;
+  if (!fieldsInRange(code, jt, jf, k)) {
+    return `fields out of range (code ${code}, jt ${jt}, jf ${jf}, k ${k})`;
+  }
+  if (!isKnownOpcode(code)) return `unknown opcode 0x${code.toString(16)}`;
+  switch (code) {
+    case 0x60: // ld M[k]
+    case 0x61: // ldx M[k]
+    case 0x02: // st M[k]
+    case 0x03: // stx M[k]
+      return k >= BPF_MEMWORDS ? `scratch slot M[${k}] does not exist (M[0] to M[15])` : undefined;
+    case 0x34: // div #k
+      return k === 0 ? "division by the constant 0" : undefined;
+    case 0x94: // mod #k
+      return k === 0 ? "modulo by the constant 0" : undefined;
+    case 0x05: { // ja
+      const target = i + 1 + (k | 0);
+      if (target < 0 || target >= length) {
+        return `jump to ${target} is outside the program (0 to ${length - 1})`;
+      }
+      return target === i ? "jump to itself (an endless loop)" : undefined;
+    }
+  }
+  if (bpfClass(code) === BPF_JMP && (i + 1 + jt >= length || i + 1 + jf >= length)) {
+    return `jump to ${i + 1 + Math.max(jt, jf)} is past the end (${length - 1})`;
+  }
+  return undefined;
 }
 
 function fieldsInRange(code: number, jt: number, jf: number, k: number): boolean {
