@@ -141,7 +141,7 @@ interface ProducerState {
   tsHigh: number;
   /** Put when this session began. */
   readonly startPut: number;
-  /** Where the producer is, for the timeout message. */
+  /** Where the producer is, for the timeout message: packets of the current source handled. */
   sourceName: string;
   packetInSource: number;
   /** Input bytes of the current source consumed so far, and of all sources still to read. */
@@ -487,7 +487,7 @@ function stalled(state: ProducerState): RingError {
   return new RingError(
     `Cannot write to ring ${state.ring.path}: the consumer took no packet for ${seconds} s ` +
       `(--timeout); ${delivered} packets were delivered, stopped before packet ` +
-      `${state.packetInSource} of ${state.sourceName}`,
+      `${state.packetInSource + 1} of ${state.sourceName}`,
     1,
   );
 }
