@@ -34,6 +34,22 @@ export {
 } from "./src/pcap/timestamp.ts";
 export { LINKTYPE_ETHERNET, MAX_SNAPLEN } from "./src/pcap/link_type.ts";
 
+// The filter language → classic BPF → verdicts
+export {
+  type CompiledFilter,
+  compileFilter,
+  type CompileOptions,
+  compileProgram,
+} from "./src/bpf/compile_filter.ts";
+export { FilterRangeError, FilterSemanticError, FilterSyntaxError } from "./src/bpf/errors.ts";
+export type { RawInstruction, RawProgram } from "./src/bpf/program/raw_instruction.ts";
+export { interpret, type PacketMatcher } from "./src/bpf/program/interpret.ts";
+export { jitCompile } from "./src/bpf/program/jit.ts";
+export { type DumpLevel, dumpProgram } from "./src/bpf/program/dump.ts";
+export { parseProgramText } from "./src/bpf/program/parse_program.ts";
+export { type OptimizeOptions, optimizeProgram } from "./src/bpf/program/optimize.ts";
+export { validateProgram } from "./src/bpf/program/validate.ts";
+
 // Printing
 export { formatPacketLine } from "./src/print/packet_line.ts";
 export { sampleCapture } from "./src/demo/sample_capture.ts";

@@ -22,7 +22,7 @@ export interface ByteWriter {
 export type CaptureFormat = "pcap" | "pcapng";
 
 export interface CaptureReaderOptions {
-  /** Initial refill buffer size in bytes (default 4 MiB). */
+  /** Initial refill buffer size in bytes (default 512 KiB). */
   readonly bufferSize?: number;
   /** Most packets in one batch (default 8192). */
   readonly batchSize?: number;
@@ -160,6 +160,76 @@ export declare function secondsOfEpochNs(lo: number, hi: number): number;
 
 export declare const LINKTYPE_ETHERNET: 1;
 export declare const MAX_SNAPLEN: 262144;
+
+// ---- Filters -----------------------------------------------------------------
+
+export interface RawInstruction {
+  readonly code: number;
+  readonly jt: number;
+  readonly jf: number;
+  readonly k: number;
+}
+export type RawProgram = readonly RawInstruction[];
+/** Returns the snap length to keep, 0 to reject the packet. */
+export type PacketMatcher = (
+  bytes: Uint8Array,
+  offset: number,
+  caplen: number,
+  wirelen: number,
+) => number;
+
+export interface CompileOptions {
+  readonly linkType?: number;
+  readonly snaplen?: number;
+  readonly netmask?: number;
+  readonly optimize?: boolean;
+  readonly exactGencode?: boolean;
+}
+export interface CompiledFilter {
+  readonly program: RawProgram;
+  readonly match: PacketMatcher;
+}
+/** Compiles a tcpdump filter expression to classic BPF and a JIT-compiled matcher. */
+export declare function compileFilter(expression: string, options?: CompileOptions): CompiledFilter;
+/** Compiles a tcpdump filter expression to classic BPF. */
+export declare function compileProgram(expression: string, options?: CompileOptions): RawProgram;
+
+export declare class FilterSyntaxError extends SyntaxError {
+  readonly exitCode: 2;
+  readonly reason: string;
+  readonly expression: string;
+  readonly offset: number;
+  constructor(reason: string, expression: string, offset: number);
+}
+export declare class FilterRangeError extends RangeError {
+  readonly exitCode: 2;
+  constructor(reason: string);
+}
+export declare class FilterSemanticError extends Error {
+  readonly exitCode: 2;
+  constructor(reason: string);
+}
+
+/** Runs `program` on one packet with libpcap's semantics. */
+export declare function interpret(
+  program: RawProgram,
+  bytes: Uint8Array,
+  offset: number,
+  caplen: number,
+  wirelen: number,
+): number;
+/** Turns `program` into a JavaScript function. */
+export declare function jitCompile(program: RawProgram): PacketMatcher;
+export type DumpLevel = 1 | 2 | 3;
+/** The program as `tcpdump -d` (1), `-dd` (2) or `-ddd` (3) prints it. */
+export declare function dumpProgram(program: RawProgram, level: DumpLevel): string;
+/** Reads a program in `-ddd` (or `-dd`) format. */
+export declare function parseProgramText(text: string, name?: string): RawProgram;
+export interface OptimizeOptions {
+  readonly strict?: boolean;
+}
+export declare function optimizeProgram(program: RawProgram, options?: OptimizeOptions): RawProgram;
+export declare function validateProgram(program: RawProgram, name?: string): void;
 
 // ---- Printing ---------------------------------------------------------------
 

@@ -1,22 +1,32 @@
 /**
- * `fmagent demo`: fmagent working with nothing but itself — the embedded
- * sample capture is read and each packet printed as a tcpdump -nn style line.
+ * `fmagent demo`: fmagent working with nothing but itself. The embedded
+ * sample capture is produced into a temporary FMAD ring, consumed back out
+ * of it, and each packet printed as a tcpdump -nn style line, then the totals.
  */
 import { guarded, newCommand, parseArgs } from "./command.ts";
 import { EXIT_OK, type Io, writeText } from "./io.ts";
 import { CaptureReader } from "../pcap/capture_reader.ts";
 import { bytesReader } from "../pcap/bytes_reader.ts";
 import { sampleCapture } from "../demo/sample_capture.ts";
-import { formatPacketLine } from "../print/packet_line.ts";
+import { produceToRing } from "../ring/producer.ts";
+import { consumeFromRing } from "../ring/consumer.ts";
+import { textSink } from "../ring/text_sink.ts";
 
 const EXAMPLES = `
+The sample holds 16 packets: ARP, ICMP echo, DNS, a TCP session, IPv6 UDP and
+ICMPv6, and a VLAN-tagged flow. The ring is a file in a temporary directory,
+removed at the end.
+
 Examples:
   fmagent demo
   npx fmagent demo
 `;
 
 function demoCommand() {
-  return newCommand("demo", "replay the built-in sample capture and print it")
+  return newCommand(
+    "demo",
+    "replay the built-in sample capture through a temporary ring and print it",
+  )
     .addHelpText("after", EXAMPLES);
 }
 
@@ -24,26 +34,29 @@ export function run(args: readonly string[], io: Io): Promise<number> {
   return guarded(io, async () => {
     const parsed = await parseArgs(demoCommand(), args, io);
     if (!parsed.ok) return parsed.exitCode;
-    const reader = await CaptureReader.open(bytesReader(sampleCapture()), "sample capture");
-    let packets = 0;
-    let bytes = 0;
-    let text = "";
-    for (let batch = await reader.next(); batch !== null; batch = await reader.next()) {
-      for (let i = 0; i < batch.count; i++) {
-        text += formatPacketLine(
-          batch.bytes,
-          batch.offset[i]!,
-          batch.caplen[i]!,
-          batch.wirelen[i]!,
-          batch.sec[i]!,
-          batch.nsec[i]!,
-          batch.linkType[i]!,
-        ) + "\n";
-        packets++;
-        bytes += batch.wirelen[i]!;
-      }
+    const dir = await Deno.makeTempDir({ prefix: "fmagent-demo-" });
+    try {
+      const ring = `${dir}/lxc_ring0`;
+      const sample = {
+        name: "sample capture",
+        open: async () => ({
+          reader: await CaptureReader.open(bytesReader(sampleCapture()), "sample capture"),
+          close: () => {},
+        }),
+      };
+      // 16 packets fit in the ring's 1023 free slots: produce all, then consume all.
+      const produced = await produceToRing(ring, [sample], { mode: 0o600 });
+      const consumed = await consumeFromRing(ring, textSink(io.stdout), { signal: io.signal });
+      await writeText(
+        io.stdout,
+        `${consumed.packets} packets, ${consumed.bytes} bytes through a temporary FMAD ring ` +
+          `(${produced.packets} produced, end of stream ${
+            consumed.endOfStream ? "seen" : "missing"
+          })\n`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    await writeText(io.stdout, `${text}${packets} packets, ${bytes} bytes\n`);
     return EXIT_OK;
   });
 }

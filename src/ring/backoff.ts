@@ -13,8 +13,10 @@ export interface Backoff {
   since: number;
   /** Sleep length of the next sleeping round, in ms. */
   sleepMs: number;
-  /** Rounds spent in this wait (for turning the event loop while spinning). */
+  /** Rounds spent in this wait. */
   rounds: number;
+  /** Milliseconds into the wait at which spinning or yielding next turns the event loop. */
+  nextTurnMs: number;
   readonly noSleep: boolean;
   readonly yieldCpu: () => void;
 }
@@ -48,11 +50,17 @@ const SHORT_SLEEP_MS = 200;
 const MAX_SLEEP_MS = 16;
 const LONG_IDLE_MS = 2000;
 const LONG_IDLE_SLEEP_MS = 32;
-/** While spinning or yielding, turn the event loop every this many rounds. */
-const TURN_EVERY = 256;
+/**
+ * While spinning or yielding, turn the event loop (so signal handlers run)
+ * once every this many ms of waiting. Rarely: a turn is a timer, and even a
+ * 0 ms timer sleeps ~2 ms on these VMs, far longer than a busy peer takes to
+ * answer (turning it every 256 rounds, ~0.2 ms, left both sides of a pair
+ * asleep half of the time).
+ */
+const TURN_MS = 10;
 
 export function newBackoff(yieldCpu: () => void, noSleep = false): Backoff {
-  return { since: 0, sleepMs: FIRST_SLEEP_MS, rounds: 0, noSleep, yieldCpu };
+  return { since: 0, sleepMs: FIRST_SLEEP_MS, rounds: 0, nextTurnMs: TURN_MS, noSleep, yieldCpu };
 }
 
 /** The wait is over (the peer made progress): the next wait starts by spinning again. */
@@ -60,6 +68,7 @@ export function resetBackoff(backoff: Backoff): void {
   backoff.since = 0;
   backoff.rounds = 0;
   backoff.sleepMs = FIRST_SLEEP_MS;
+  backoff.nextTurnMs = TURN_MS;
 }
 
 /** Milliseconds since the current wait began (0 if not waiting). */
@@ -73,12 +82,14 @@ const resolved = Promise.resolve();
 export function pause(backoff: Backoff): Promise<void> {
   const now = performance.now();
   if (backoff.since === 0) backoff.since = now;
-  const rounds = ++backoff.rounds;
+  backoff.rounds++;
   const waited = now - backoff.since;
-  if (waited < SPIN_MS) return rounds % TURN_EVERY === 0 ? sleep(0) : resolved;
+  if (waited < SPIN_MS) return resolved;
   if (waited < YIELD_MS || backoff.noSleep) {
     backoff.yieldCpu();
-    return rounds % TURN_EVERY === 0 ? sleep(0) : resolved;
+    if (waited < backoff.nextTurnMs) return resolved;
+    backoff.nextTurnMs = waited + TURN_MS;
+    return sleep(0);
   }
   const ms = backoff.sleepMs;
   if (waited >= SHORT_SLEEP_MS) {
