@@ -58,6 +58,15 @@ export class PcapWriter {
     return this.#buffer.length - this.#used;
   }
 
+  /**
+   * Whether a run of `length` bytes of records goes through appendRecords
+   * now (there is room, and it is short enough to be worth a copy); longer
+   * runs go through writeRecords.
+   */
+  takesRun(length: number): boolean {
+    return length < DIRECT_WRITE_MIN && length <= this.#buffer.length - this.#used;
+  }
+
   /** Bytes buffered and not yet handed to the sink. */
   get buffered(): number {
     return this.#used;
@@ -107,11 +116,32 @@ export class PcapWriter {
   }
 
   /**
-   * Writes `count` whole little-endian pcap records lying back to back in
-   * `bytes[start, end)` (a capture reader's buffer), as if each had been
-   * appended. Microsecond input is converted to nanoseconds by rewriting the
-   * record headers in `bytes` in place. Large runs go to the sink straight
-   * from `bytes`, without a copy. Every caplen must be ≤ snaplen.
+   * Appends `count` whole little-endian pcap records lying back to back in
+   * `bytes[start, end)` (a capture reader's buffer) with one copy, as if each
+   * had been appended; microsecond input gets nanosecond headers (or the other
+   * way round) in the copy, `bytes` is left as it is. The caller has checked
+   * `takesRun(end - start)`, and every caplen must be ≤ snaplen.
+   */
+  appendRecords(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    count: number,
+    nanosecondInput: boolean,
+  ): void {
+    const length = end - start;
+    const from = this.#used;
+    this.#buffer.set(bytes.subarray(start, end), from);
+    this.#used = from + length;
+    if (nanosecondInput !== this.#nanosecond) this.#convertFractions(from, this.#used);
+    this.packets += count;
+    this.bytes += length - count * PCAP_RECORD_HEADER_LENGTH;
+  }
+
+  /**
+   * Like appendRecords, flushing first when the buffer is short of room; runs
+   * larger than the buffer go to the sink straight from `bytes` (their headers
+   * converted in place in `bytes` when the timestamp units differ).
    */
   async writeRecords(
     bytes: Uint8Array,
@@ -120,31 +150,28 @@ export class PcapWriter {
     count: number,
     nanosecondInput: boolean,
   ): Promise<void> {
-    if (nanosecondInput !== this.#nanosecond) {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (
-        let at = start;
-        at < end;
-        at += PCAP_RECORD_HEADER_LENGTH + view.getUint32(at + 8, true)
-      ) {
-        const fraction = view.getUint32(at + 4, true);
-        view.setUint32(
-          at + 4,
-          this.#nanosecond ? fraction * 1000 : Math.floor(fraction / 1000),
-          true,
-        );
-      }
-    }
     const length = end - start;
-    if (length <= this.room && length < DIRECT_WRITE_MIN) {
-      this.#buffer.set(bytes.subarray(start, end), this.#used);
-      this.#used += length;
-    } else {
-      await this.flush();
-      await writeAll(this.#sink, bytes.subarray(start, end));
+    if (length < DIRECT_WRITE_MIN) {
+      if (length > this.room) await this.flush();
+      this.appendRecords(bytes, start, end, count, nanosecondInput);
+      return;
     }
+    await this.flush();
+    if (nanosecondInput !== this.#nanosecond) {
+      convertFractions(
+        new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        start,
+        end,
+        this.#nanosecond,
+      );
+    }
+    await writeAll(this.#sink, bytes.subarray(start, end));
     this.packets += count;
     this.bytes += length - count * PCAP_RECORD_HEADER_LENGTH;
+  }
+
+  #convertFractions(start: number, end: number): void {
+    convertFractions(this.#view, start, end, this.#nanosecond);
   }
 
   /** Hands everything buffered to the sink; resolves once the sink has taken it. */
@@ -153,5 +180,13 @@ export class PcapWriter {
     const used = this.#used;
     this.#used = 0;
     await writeAll(this.#sink, this.#buffer.subarray(0, used));
+  }
+}
+
+/** Rewrites the sub-second field of the little-endian records in `view[start, end)` to the other unit. */
+function convertFractions(view: DataView, start: number, end: number, toNanosecond: boolean): void {
+  for (let at = start; at < end; at += PCAP_RECORD_HEADER_LENGTH + view.getUint32(at + 8, true)) {
+    const fraction = view.getUint32(at + 4, true);
+    view.setUint32(at + 4, toNanosecond ? fraction * 1000 : Math.floor(fraction / 1000), true);
   }
 }

@@ -253,7 +253,7 @@ const JUMP_OF_CODE = new Map<number, JumpTest>(
 );
 
 /** The opcodes libpcap's interpreter runs (bpf_filter.c); everything else is invalid. */
-const KNOWN_OPCODES = new Set([
+export const KNOWN_OPCODES: ReadonlySet<number> = new Set([
   0x06,
   0x16,
   0x20,
