@@ -9,9 +9,11 @@
  *    `tcpdump -ddd EXPR`) so the runners are compared on equal terms; our
  *    compiler's program and our interpreter are reported beside them;
  * 3. compile time of each filter with our compiler.
- * Best of a few repetitions everywhere; all figures come from the same run.
+ * Whole commands: median of interleaved runs; in-process figures: best of a
+ * few repetitions. All figures come from the same run.
  */
 import { ensureBenchCaptures } from "./data.ts";
+import { compareCommands, fmagentCommand } from "./support/timing.ts";
 import { CaptureReader } from "../src/pcap/capture_reader.ts";
 import { parseProgramText } from "../src/bpf/program/parse_program.ts";
 import { jitCompile, type PacketMatcher } from "../src/bpf/program/jit.ts";
@@ -26,54 +28,38 @@ const FILTERS = [
   "net 10.0.0.0/16 and not port 80",
   "vlan and ip[2:2] > 600",
 ];
-const CLI_RUNS = 3;
+const CLI_RUNS = 7;
 
 const decoder = new TextDecoder();
-
-async function run(cmd: string, args: string[]): Promise<{ ms: number; ok: boolean; err: string }> {
-  const start = performance.now();
-  const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
-  return { ms: performance.now() - start, ok: out.success, err: decoder.decode(out.stderr).trim() };
-}
-
-async function bestOf(cmd: string, args: string[]): Promise<number | string> {
-  let best = Infinity;
-  for (let i = 0; i < CLI_RUNS; i++) {
-    const r = await run(cmd, args);
-    if (!r.ok) return r.err.split("\n")[0] ?? "failed";
-    best = Math.min(best, r.ms);
-  }
-  return best;
-}
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 async function cliTable(capture: string, packets: number): Promise<void> {
-  const main = new URL("../src/cli/main.ts", import.meta.url).pathname;
   console.log(
     `\n### fmagent filter vs tcpdump (${packets.toLocaleString("en")} packets, 60–1200 B)\n`,
+  );
+  console.log(
+    `Median of ${CLI_RUNS} runs after one warm-up, tcpdump and fmagent alternating, wall clock ` +
+      "of the whole command (Deno start-up included).\n",
   );
   console.log(
     "| filter | tcpdump ms | fmagent ms | tcpdump Mpps | fmagent Mpps | fmagent speed vs tcpdump |",
   );
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const expr of FILTERS) {
-    const tcpdump = await bestOf("tcpdump", ["-r", capture, "-w", "/dev/null", expr]);
-    const fmagent = await bestOf(Deno.execPath(), [
-      "run",
-      "-A",
-      main,
-      "filter",
-      "-r",
-      capture,
-      "-w",
-      "/dev/null",
-      expr,
-    ]);
-    if (typeof tcpdump === "string" || typeof fmagent === "string") {
-      console.log(`| \`${expr}\` | ${tcpdump} | ${fmagent} | | | not available |`);
+    let times: Map<string, number>;
+    try {
+      times = await compareCommands([
+        { label: "tcpdump", cmd: "tcpdump", args: ["-r", capture, "-w", "/dev/null", expr] },
+        fmagentCommand("fmagent", ["filter", "-r", capture, "-w", "/dev/null", expr]),
+      ], CLI_RUNS);
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+      console.log(`| \`${expr}\` | | | | | not available: ${reason} |`);
       continue;
     }
+    const tcpdump = times.get("tcpdump")! * 1000;
+    const fmagent = times.get("fmagent")! * 1000;
     console.log(
       `| \`${expr}\` | ${fmt(tcpdump, 0)} | ${fmt(fmagent, 0)} | ${
         fmt(packets / tcpdump / 1e3, 2)

@@ -2,7 +2,7 @@
  * `deno task build:npm`: writes npm/, the package `fmagent` for Node >= 20,
  * doing what @deno/dnt would (dnt is on JSR only, which we cannot reach):
  *
- *   npm/bin/fmagent.js    the CLI (src/cli/main_node.ts), commander bundled in
+ *   npm/bin/fmagent.js    the CLI (src/cli/main_node.ts)
  *   npm/esm/mod.js        the library API of mod.ts as ESM
  *   npm/types/mod.d.ts    its types (compile/types/mod.d.ts, checked against mod.ts by a test)
  *   npm/package.json      with koffi as the one runtime dependency (native, not bundled)
@@ -89,7 +89,7 @@ function packageJson(koffi: string, hasLibrary: boolean): string {
       files: ["bin/", "esm/", "types/", "README.md"],
       engines: { node: ">=20" },
       os: ["linux"],
-      // The ring is mapped through koffi's prebuilt addon; commander is bundled.
+      // The ring is mapped through koffi's prebuilt addon; everything else is bundled.
       dependencies: { koffi },
     },
     null,

@@ -30,7 +30,7 @@ export interface BundleResult {
 export const NODE_DENO_SHIM = fromFileUrl(new URL("../src/cli/deno_shim.node.ts", import.meta.url));
 
 /**
- * commander is CommonJS and `require`s Node built-ins; an ESM bundle has no
+ * A CommonJS module in the bundle `require`s Node built-ins; an ESM bundle has no
  * `require`, so give it one (Deno and Node both provide node:module).
  */
 const REQUIRE_PROLOGUE =

@@ -4,8 +4,8 @@
  *
  * What the commands need: read (capture files, the ring, `-F`/`--program`
  * files), write (output pcaps, creating and updating the ring), ffi (mmap of
- * the ring and sched_setaffinity through libc), env (commander reads
- * process.env; TMPDIR).
+ * the ring and sched_setaffinity through libc), env (TMPDIR, the cache
+ * directory variables).
  *
  * Why that is `--allow-all` and not `--allow-read --allow-write --allow-ffi
  * --allow-env`: Deno 2.9 refuses every path under /dev — stat, open for

@@ -23,7 +23,7 @@ Examples:
   fmagent bpf -O 'host 1.2.3.4'     # the program before optimisation, as tcpdump -O -d
 `;
 
-/** commander would read `-dd` as `-d -d`; tcpdump's spellings become long options first. */
+/** Grouped short flags would read `-dd` as `-d -d`; tcpdump's spellings become long options first. */
 function spellOutDumpFlags(args: readonly string[]): string[] {
   const out: string[] = [];
   let ended = false;

@@ -3,15 +3,16 @@
  * that match the filter out as pcap. With no expression it copies every
  * packet — the way to turn pcapng into pcap.
  */
-import { Option } from "commander";
+import { Option } from "./arg_parser.ts";
 import { guarded, integerOption, newCommand, parseArgs } from "./command.ts";
 import { usageError } from "./errors.ts";
-import { EXIT_OK, EXIT_USAGE, type Io, printError, writeText } from "./io.ts";
+import { type ByteWriter, EXIT_OK, EXIT_USAGE, type Io, printError, writeText } from "./io.ts";
 import { openOutputFile } from "./output_file.ts";
 import { progressLine } from "./progress.ts";
 import { resolveFilter } from "./filter_source.ts";
 import { openCaptureFile } from "../pcap/open_capture.ts";
 import { PcapWriter, type TimestampPrecision } from "../pcap/pcap_writer.ts";
+import { writesSynchronously } from "../pcap/sync_io.ts";
 import { PCAP_RECORD_HEADER_LENGTH } from "../pcap/pcap_format.ts";
 import { MAX_SNAPLEN } from "../pcap/link_type.ts";
 
@@ -79,6 +80,19 @@ export function run(args: readonly string[], io: Io): Promise<number> {
   });
 }
 
+/**
+ * A blocking write for an output whose writes never wait (/dev/null and
+ * other character devices that are not terminals): it skips the async op's
+ * round trip. Files, pipes and terminals keep async writes, which let the
+ * event loop (and so the Ctrl-C handler) run while the kernel is busy.
+ */
+function markSyncWrites(sink: ByteWriter): void {
+  if (!(sink instanceof Deno.FsFile) || sink === Deno.stdout) return;
+  if (sink.statSync().isCharDevice && !sink.isTerminal()) {
+    writesSynchronously(sink, (bytes) => sink.writeSync(bytes));
+  }
+}
+
 async function filterCapture(
   flags: FilterFlags,
   words: readonly string[],
@@ -96,14 +110,21 @@ async function filterCapture(
     );
     const match = filter?.match;
     const output = flags.count ? undefined : await openOutputFile(flags.w, io);
+    if (output !== undefined) markSyncWrites(output.writer);
     const writer = output &&
-      new PcapWriter(output.writer, { linkType, snaplen, precision: flags.timeStampPrecision });
+      new PcapWriter(output.writer, {
+        linkType,
+        snaplen,
+        precision: flags.timeStampPrecision,
+      });
     const limit = flags.c ?? Infinity;
     const progress = progressLine(io, flags.v === true);
     let seen = 0;
     let matched = 0;
-    // Little-endian pcap in: kept records that lie back to back are written as
-    // one run, straight from the reader's buffer (see PcapWriter.writeRecords).
+    // Little-endian pcap in: the records a batch keeps whole are packed
+    // together in the reader's buffer (each moved down over the dropped ones
+    // before it) and written as one run per batch, straight from that buffer:
+    // no per-packet copy call, allocation or await (PcapWriter.writeRecords).
     const layout = reader.pcapLayout;
     const runs = writer !== undefined && layout !== undefined && layout.littleEndian;
     const nanosecondInput = layout?.nanosecond ?? true;
@@ -113,9 +134,10 @@ async function filterCapture(
         if (batch === null) break;
         const { bytes, offset, caplen, wirelen, sec, nsec } = batch;
         let runStart = 0;
-        let runEnd = -1;
+        let runEnd = 0;
         let runCount = 0;
-        for (let i = 0; i < batch.count; i++) {
+        let i = 0;
+        for (; i < batch.count; i++) {
           if (batch.linkType[i] !== linkType) {
             throw usageError(
               `Cannot write ${output?.name ?? "output"}: the capture mixes link types ` +
@@ -133,39 +155,37 @@ async function filterCapture(
           if (keep > snaplen) keep = snaplen;
           matched++;
           if (writer !== undefined) {
+            const recordStart = start - PCAP_RECORD_HEADER_LENGTH;
+            const recordEnd = start + captured;
             if (runs && keep === captured) {
-              const recordStart = start - PCAP_RECORD_HEADER_LENGTH;
-              if (recordStart !== runEnd) {
-                if (runCount > 0) {
-                  await writer.writeRecords(bytes, runStart, runEnd, runCount, nanosecondInput);
-                }
+              if (runCount === 0) {
                 runStart = recordStart;
-                runCount = 0;
+                runEnd = recordEnd;
+              } else {
+                // Moves down over records already handled only; later ones stay put.
+                if (recordStart !== runEnd) bytes.copyWithin(runEnd, recordStart, recordEnd);
+                runEnd += recordEnd - recordStart;
               }
-              runEnd = start + captured;
               runCount++;
             } else {
               if (runCount > 0) {
                 await writer.writeRecords(bytes, runStart, runEnd, runCount, nanosecondInput);
                 runCount = 0;
-                runEnd = -1;
               }
               if (writer.room < keep + PCAP_RECORD_HEADER_LENGTH) await writer.flush();
               writer.append(bytes, start, keep, wirelen[i]!, sec[i]!, nsec[i]!);
             }
           }
           if (matched >= limit) {
-            seen += i + 1;
-            if (runCount > 0) {
-              await writer!.writeRecords(bytes, runStart, runEnd, runCount, nanosecondInput);
-            }
-            break read;
+            i++;
+            break;
           }
         }
         if (runCount > 0) {
           await writer!.writeRecords(bytes, runStart, runEnd, runCount, nanosecondInput);
         }
-        seen += batch.count;
+        seen += i;
+        if (matched >= limit) break read;
         await progress.tick(() =>
           `${flags.r}: ${reader.position} bytes read, ${seen} packets, ${matched} matched`
         );

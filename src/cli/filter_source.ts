@@ -80,7 +80,10 @@ export async function resolveFilter(
     const text = await readOptionFile("--program", source.programFile);
     const { parseProgramText } = await import("../bpf/program/parse_program.ts");
     const { jitCompile } = await import("../bpf/program/jit.ts");
-    return { description: source.programFile, match: jitCompile(parseProgramText(text)) };
+    return {
+      description: source.programFile,
+      match: jitCompile(parseProgramText(text, source.programFile)),
+    };
   }
   if (expression === undefined || expression === "") return undefined;
   const options = source.netmask === undefined

@@ -1,5 +1,5 @@
 /** `fmagent produce`: capture files into an FMAD ring (host side, the stream_cat / pcap2fmadio role). */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError } from "./arg_parser.ts";
 import { guarded, integerOption, newCommand, parseArgs } from "./command.ts";
 import { type ByteReader, EXIT_OK, type Io, printError } from "./io.ts";
 import { CaptureReader } from "../pcap/capture_reader.ts";
@@ -38,7 +38,7 @@ Unread packets of an earlier session stay queued ahead of this session's
 (their end-of-stream mark is cleared); --reset drops them.
 `;
 
-/** Turns a RangeError-throwing parser into a commander option parser. */
+/** Turns a RangeError-throwing parser into an option value parser. */
 function option<T>(parse: (text: string) => T): (text: string) => T {
   return (text) => {
     try {

@@ -1,7 +1,7 @@
 /** `fmagent stat`: an FMAD ring's header and counters (fmadio2stat's role), read-only. */
 import { guarded, newCommand, parseArgs } from "./command.ts";
 import { EXIT_OK, type Io, writeText } from "./io.ts";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError } from "./arg_parser.ts";
 import { DEFAULT_RING_PATH } from "../ring/options.ts";
 import {
   formatSnapshot,

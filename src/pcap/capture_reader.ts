@@ -15,6 +15,7 @@ import {
   pcapMagicKind,
 } from "./pcap_format.ts";
 import { parsePcapRecords } from "./pcap_records.ts";
+import { type ReadSync, syncReadOf } from "./sync_io.ts";
 import { BLOCK_SECTION_HEADER } from "./pcapng/block.ts";
 import { newPcapngSection, parsePcapngBlocks, type PcapngSection } from "./pcapng/parse_blocks.ts";
 
@@ -33,6 +34,9 @@ const DEFAULT_BATCH = 8192;
 
 export class CaptureReader {
   #source: ByteReader;
+  /** A blocking read of #source (sync_io.ts), for regular files. */
+  #readSync: ReadSync | undefined;
+  #syncReads = 0;
   #buffer: Uint8Array;
   #view: DataView;
   #start = 0;
@@ -50,6 +54,7 @@ export class CaptureReader {
 
   private constructor(readonly name: string, source: ByteReader, options: CaptureReaderOptions) {
     this.#source = source;
+    this.#readSync = syncReadOf(source);
     this.#buffer = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
     this.#view = new DataView(this.#buffer.buffer);
     this.#batch = newPacketBatch(options.batchSize ?? DEFAULT_BATCH, this.#buffer);
@@ -186,7 +191,13 @@ export class CaptureReader {
     // Read only while short: a followed file that is not growing must not block
     // a caller whose bytes are already here.
     while (this.#end < need) {
-      const n = await this.#source.read(this.#buffer.subarray(this.#end));
+      const into = this.#buffer.subarray(this.#end);
+      // Every so often an async read even so: it lets the event loop turn, so
+      // signal handlers (Ctrl-C) still run while a large file is read.
+      const readSync = this.#readSync;
+      const n = readSync !== undefined && (++this.#syncReads & 15) !== 0
+        ? readSync(into)
+        : await this.#source.read(into);
       if (n === null) {
         this.#eof = true;
         return;

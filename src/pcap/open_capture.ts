@@ -6,6 +6,7 @@ import type { ByteReader } from "../cli/io.ts";
 import { UserError } from "../cli/errors.ts";
 import { EXIT_FAILURE, EXIT_USAGE } from "../cli/io.ts";
 import { CaptureReader, type CaptureReaderOptions } from "./capture_reader.ts";
+import { readsSynchronously } from "./sync_io.ts";
 
 export interface OpenCapture {
   readonly reader: CaptureReader;
@@ -21,15 +22,21 @@ export function describeOpenError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Opens `path` for reading, "-" meaning `stdin`; throws UserError (exit 2) when it cannot. */
+/** Opens `path` for reading; throws UserError (exit 2) when it cannot. */
 export async function openInputFile(path: string): Promise<Deno.FsFile> {
+  return (await openInput(path)).file;
+}
+
+/** Opens `path` for reading and tells whether it is a regular file. */
+async function openInput(path: string): Promise<{ file: Deno.FsFile; isFile: boolean }> {
   try {
     const file = await Deno.open(path, { read: true });
-    if ((await file.stat()).isDirectory) {
+    const info = await file.stat();
+    if (info.isDirectory) {
       file.close();
       throw new Deno.errors.IsADirectory();
     }
-    return file;
+    return { file, isFile: info.isFile };
   } catch (error) {
     throw new UserError(`Cannot read ${path}: ${describeOpenError(error)}`, EXIT_USAGE, {
       cause: error,
@@ -46,8 +53,11 @@ export async function openCaptureFile(
   if (path === "-") {
     return { reader: await CaptureReader.open(stdin, "stdin", options), close: () => {} };
   }
-  const file = await openInputFile(path);
+  const { file, isFile } = await openInput(path);
   try {
+    // A regular file never blocks for long, so it is read synchronously (cheaper
+    // in Deno); pipes and devices keep async reads so signals are still handled.
+    if (isFile) readsSynchronously(file, (into) => file.readSync(into));
     const reader = await CaptureReader.open(file, path, options);
     return { reader, close: () => file.close() };
   } catch (error) {

@@ -7,6 +7,7 @@ import { type ByteWriter, writeAll } from "../cli/io.ts";
 import { MAX_SNAPLEN } from "./link_type.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { encodePcapFileHeader, PCAP_RECORD_HEADER_LENGTH } from "./pcap_format.ts";
+import { syncWriteOf, type WriteSync } from "./sync_io.ts";
 
 /** Runs at least this long skip the buffer and go to the sink directly. */
 const DIRECT_WRITE_MIN = 256 * 1024;
@@ -25,6 +26,8 @@ export interface PcapWriterOptions {
 
 export class PcapWriter {
   #sink: ByteWriter;
+  /** A blocking write to #sink (sync_io.ts), for /dev/null. */
+  #writeSync: WriteSync | undefined;
   #buffer: Uint8Array;
   #view: DataView;
   #used = 0;
@@ -38,6 +41,7 @@ export class PcapWriter {
 
   constructor(sink: ByteWriter, options: PcapWriterOptions) {
     this.#sink = sink;
+    this.#writeSync = syncWriteOf(sink);
     this.snaplen = Math.min(Math.max(options.snaplen ?? MAX_SNAPLEN, 1), MAX_SNAPLEN);
     this.linkType = options.linkType;
     this.#nanosecond = (options.precision ?? "nano") === "nano";
@@ -56,15 +60,6 @@ export class PcapWriter {
   /** Free bytes in the buffer; append() needs min(caplen, snaplen) + 16. */
   get room(): number {
     return this.#buffer.length - this.#used;
-  }
-
-  /**
-   * Whether a run of `length` bytes of records goes through appendRecords
-   * now (there is room, and it is short enough to be worth a copy); longer
-   * runs go through writeRecords.
-   */
-  takesRun(length: number): boolean {
-    return length < DIRECT_WRITE_MIN && length <= this.#buffer.length - this.#used;
   }
 
   /** Bytes buffered and not yet handed to the sink. */
@@ -115,14 +110,8 @@ export class PcapWriter {
     );
   }
 
-  /**
-   * Appends `count` whole little-endian pcap records lying back to back in
-   * `bytes[start, end)` (a capture reader's buffer) with one copy, as if each
-   * had been appended; microsecond input gets nanosecond headers (or the other
-   * way round) in the copy, `bytes` is left as it is. The caller has checked
-   * `takesRun(end - start)`, and every caplen must be ≤ snaplen.
-   */
-  appendRecords(
+  /** A run that fits the buffer: one copy, its headers converted in the copy (not in `bytes`). */
+  #appendRecords(
     bytes: Uint8Array,
     start: number,
     end: number,
@@ -133,15 +122,20 @@ export class PcapWriter {
     const from = this.#used;
     this.#buffer.set(bytes.subarray(start, end), from);
     this.#used = from + length;
-    if (nanosecondInput !== this.#nanosecond) this.#convertFractions(from, this.#used);
+    if (nanosecondInput !== this.#nanosecond) {
+      convertFractions(this.#view, from, this.#used, this.#nanosecond);
+    }
     this.packets += count;
     this.bytes += length - count * PCAP_RECORD_HEADER_LENGTH;
   }
 
   /**
-   * Like appendRecords, flushing first when the buffer is short of room; runs
-   * larger than the buffer go to the sink straight from `bytes` (their headers
-   * converted in place in `bytes` when the timestamp units differ).
+   * Writes `count` whole little-endian pcap records lying back to back in
+   * `bytes[start, end)` (a capture reader's buffer), as if each had been
+   * appended; every caplen must be ≤ snaplen. A short run is copied into the
+   * buffer (flushing first if it is full), its timestamps converted in the
+   * copy; a run of 256 KiB or more goes to the sink straight from `bytes`,
+   * whose record headers are then rewritten in place when the units differ.
    */
   async writeRecords(
     bytes: Uint8Array,
@@ -153,7 +147,7 @@ export class PcapWriter {
     const length = end - start;
     if (length < DIRECT_WRITE_MIN) {
       if (length > this.room) await this.flush();
-      this.appendRecords(bytes, start, end, count, nanosecondInput);
+      this.#appendRecords(bytes, start, end, count, nanosecondInput);
       return;
     }
     await this.flush();
@@ -165,13 +159,9 @@ export class PcapWriter {
         this.#nanosecond,
       );
     }
-    await writeAll(this.#sink, bytes.subarray(start, end));
+    await this.#write(bytes.subarray(start, end));
     this.packets += count;
     this.bytes += length - count * PCAP_RECORD_HEADER_LENGTH;
-  }
-
-  #convertFractions(start: number, end: number): void {
-    convertFractions(this.#view, start, end, this.#nanosecond);
   }
 
   /** Hands everything buffered to the sink; resolves once the sink has taken it. */
@@ -179,7 +169,15 @@ export class PcapWriter {
     if (this.#used === 0) return;
     const used = this.#used;
     this.#used = 0;
-    await writeAll(this.#sink, this.#buffer.subarray(0, used));
+    await this.#write(this.#buffer.subarray(0, used));
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    const writeSync = this.#writeSync;
+    if (writeSync === undefined) return await writeAll(this.#sink, bytes);
+    for (let done = 0; done < bytes.length;) {
+      done += writeSync(done === 0 ? bytes : bytes.subarray(done));
+    }
   }
 }
 

@@ -115,6 +115,30 @@ export async function consumeFromRing(
   }
 }
 
+/**
+ * Where the synchronous slot reader stands; it loads these fields into
+ * locals on entry and stores them back on return, so its loop runs on
+ * registers (an async function would keep its locals on the heap).
+ */
+interface TakeCursor {
+  /** Slots consumed (unmasked counter of the next slot to read). */
+  get: number;
+  getByte: number;
+  /** Epoch ns of the last slot read, as u64 halves. */
+  tsLow: number;
+  tsHigh: number;
+  /** Epoch ns (u64 halves) of second `baseSec`: most packets fall in the same second, no division. */
+  baseSec: number;
+  baseLow: number;
+  baseHigh: number;
+  /** The last call stopped on the end-of-stream slot (consumed). */
+  endOfStream: boolean;
+  /** The last call stepped over an earlier session's end-of-stream mark. */
+  staleEndOfStream: boolean;
+  /** Counter of the first slot this session read: an end-of-stream mark there may be stale. */
+  readonly startGet: number;
+}
+
 async function consumeLoop(
   ring: Ring,
   sink: RingPacketSink,
@@ -122,9 +146,7 @@ async function consumeLoop(
   memory: RingMemory,
 ): Promise<ConsumeSummary> {
   const view = ring.view;
-  const words = ring.words;
   const depth = ring.depth;
-  const mask = ring.mask;
   const signal = options.signal;
   const filter = options.filter;
   const limit = options.count ?? Infinity;
@@ -134,9 +156,7 @@ async function consumeLoop(
   const publishEvery = capacity;
   const backoff = newBackoff(() => memory.yieldCpu(), options.noSleep === true);
   const batch = newPacketBatch(capacity, ring.bytes);
-  const { offset, caplen, wirelen, sec, nsec, linkType } = batch;
-  linkType.fill(LINKTYPE_ETHERNET);
-  const remainder = new Float64Array(1);
+  batch.linkType.fill(LINKTYPE_ETHERNET);
   const summary: ConsumeSummary = {
     packets: 0,
     bytes: 0,
@@ -150,44 +170,48 @@ async function consumeLoop(
   };
 
   let get = ring.loadGet();
-  let getByte = ring.getByte();
-  let tsLow = view.getUint32(GET_PAGE.getPktTs.offset, true);
-  let tsHigh = view.getUint32(GET_PAGE.getPktTs.offset + 4, true);
+  const tsLow = view.getUint32(GET_PAGE.getPktTs.offset, true);
+  const tsHigh = view.getUint32(GET_PAGE.getPktTs.offset + 4, true);
   if (options.latest === true) {
     const put = ring.loadPut();
     if (put > get) {
       summary.skippedAtStart = put - get;
       get = put;
-      ring.publishGet(get, getByte, tsLow, tsHigh);
+      ring.publishGet(get, ring.getByte(), tsLow, tsHigh);
     }
   }
+  const cursor: TakeCursor = {
+    get,
+    getByte: ring.getByte(),
+    tsLow,
+    tsHigh,
+    baseSec: 0,
+    baseLow: 0,
+    baseHigh: 0,
+    endOfStream: false,
+    staleEndOfStream: false,
+    startGet: get,
+  };
   let published = get;
-  const startGet = get;
   const status = options.onStatus === undefined ? undefined : newStatus(ring, summary);
   const interval = options.statusIntervalMs ?? 1000;
   let nextTick = status === undefined ? Infinity : performance.now() + interval;
-  let index = get & mask;
-  // Epoch ns (u64 halves) of second baseSec: see the timestamp conversion below.
-  let baseSec = 0;
-  let baseLow = 0;
-  let baseHigh = 0;
 
   for (;;) {
     if (signal?.aborted) {
       summary.interrupted = true;
       break;
     }
-    if (performance.now() >= nextTick) {
+    if (status !== undefined && performance.now() >= nextTick) {
       nextTick = performance.now() + interval;
-      await options.onStatus!(status!(get));
+      await options.onStatus!(status(cursor.get));
     }
-    let available = ring.loadPut() - get;
+    let available = ring.loadPut() - cursor.get;
     if (available >= depth) {
       // A producer without flow control lapped us: the oldest slots were
       // overwritten. Skip to half a ring behind Put, and say how many were lost.
       const skip = available - (depth >> 1);
-      get += skip;
-      index = get % depth;
+      cursor.get += skip;
       summary.lost += skip;
       options.onNotice?.(
         `warning: the producer overran the ring (no flow control?): ${skip} packets lost`,
@@ -198,110 +222,136 @@ async function consumeLoop(
       // Caught up. A busy producer publishes again within microseconds, so
       // keep batching while spinning; once the ring has been idle longer than
       // that, deliver what we hold (prompt output for live use), then wait.
-      if (get !== published && waitedMs(backoff) >= FLUSH_WHEN_IDLE_MS) {
-        published = await free(ring, sink, get, getByte, tsLow, tsHigh);
+      if (cursor.get !== published && waitedMs(backoff) >= FLUSH_WHEN_IDLE_MS) {
+        published = await free(ring, sink, cursor);
       }
       await pause(backoff);
       continue;
     }
     resetBackoff(backoff);
-    const want = Math.min(available, capacity, limit - summary.packets);
-    let n = 0;
-    let consumed = 0;
-    let eof = false;
-    while (consumed < available && n < want) {
-      const slot = SLOTS_OFFSET + index * SLOT_SIZE;
-      const word = SLOTS_WORD + index * SLOT_WORDS;
-      index = (index + 1) & mask;
-      consumed++;
-      tsLow = words[word + TS_WORD]!;
-      tsHigh = words[word + TS_WORD + 1]!;
-      const flag = (words[word + PORT_FLAG_WORD]! >>> FLAG_SHIFT) & 0xff;
-      if ((flag & FLAG_EOF) !== 0) {
-        if (get + consumed === startGet + 1 && consumed < available) {
-          // The very first slot we see is an end of stream with packets queued
-          // behind it: an earlier session's mark (fmadio2pcap stops on it
-          // without consuming it). Step over it instead of ending at once.
-          summary.staleEndOfStream = true;
-          options.onNotice?.(
-            "skipped an end-of-stream mark left in the ring by an earlier session",
-          );
-          continue;
-        }
-        eof = true;
-        break;
-      }
-      const lengths = words[word + LENGTHS_WORD]!;
-      let length = lengths >>> LENGTH_CAPTURE_SHIFT;
-      // A slot claiming more than a slot holds is cut to what is there.
-      if (length > SLOT_PAYLOAD_MAX) length = SLOT_PAYLOAD_MAX;
-      getByte += length;
-      if (length === 0) continue; // an empty slot (a cleared end-of-stream mark)
-      const wire = lengths & 0xffff;
-      if (filter !== undefined) {
-        const keep = filter(ring.bytes, slot + PAYLOAD, length, wire);
-        if (keep === 0) {
-          summary.skipped++;
-          continue;
-        }
-        if (keep < length) length = keep;
-      }
-      offset[n] = slot + PAYLOAD;
-      caplen[n] = length;
-      wirelen[n] = wire;
-      // Same second as the last packet (the common case): no division.
-      const delta = (tsHigh - baseHigh) * TWO_32 + (tsLow - baseLow);
-      if (delta >= 0 && delta < 1e9) {
-        sec[n] = baseSec;
-        nsec[n] = delta;
-      } else {
-        baseSec = divU64(tsLow, tsHigh, 1e9, remainder);
-        const ns = remainder[0]!;
-        sec[n] = baseSec;
-        nsec[n] = ns;
-        baseLow = tsLow - ns;
-        baseHigh = tsHigh;
-        if (baseLow < 0) {
-          baseLow += TWO_32;
-          baseHigh--;
-        }
-      }
-      if ((flag & FLAG_FCS_ERROR) !== 0) summary.fcsErrors++;
-      summary.bytes += length;
-      n++;
+    const want = Math.min(capacity, limit - summary.packets);
+    takeSlots(ring, cursor, batch, available, want, filter, summary);
+    if (cursor.staleEndOfStream) {
+      cursor.staleEndOfStream = false;
+      summary.staleEndOfStream = true;
+      options.onNotice?.("skipped an end-of-stream mark left in the ring by an earlier session");
     }
-    batch.count = n;
+    const n = batch.count;
     if (n > 0) await sink.write(batch);
     summary.packets += n;
-    get += consumed;
+    const eof = cursor.endOfStream;
     const done = eof || summary.packets >= limit;
-    if (done || get - published >= publishEvery) {
-      published = await free(ring, sink, get, getByte, tsLow, tsHigh);
-    }
+    if (done || cursor.get - published >= publishEvery) published = await free(ring, sink, cursor);
     if (eof) summary.endOfStream = true;
     if (done) break;
   }
-  if (get !== published) published = await free(ring, sink, get, getByte, tsLow, tsHigh);
+  if (cursor.get !== published) published = await free(ring, sink, cursor);
   else await sink.flush();
   return summary;
 }
 
+const remainder = new Float64Array(1);
+
 /**
- * Hands what the sink holds to the OS, then frees the slots up to `get`.
- * (A function, not a closure over the loop's counters: captured variables
- * would live in a heap context and slow every access in the hot loop.)
+ * Reads up to `available` published slots from `cursor.get` into `batch`
+ * (views into the ring, no copy), stopping after `want` delivered packets or
+ * on the end-of-stream slot (consumed; sets `cursor.endOfStream`).
+ * Synchronous and allocation-free: the hot loop of the consumer.
  */
-async function free(
+function takeSlots(
   ring: Ring,
-  sink: RingPacketSink,
-  get: number,
-  getByte: number,
-  tsLow: number,
-  tsHigh: number,
-): Promise<number> {
+  cursor: TakeCursor,
+  batch: PacketBatch,
+  available: number,
+  want: number,
+  filter: PacketMatcher | undefined,
+  summary: ConsumeSummary,
+): void {
+  const words = ring.words;
+  const mask = ring.mask;
+  const { offset, caplen, wirelen, sec, nsec } = batch;
+  let { get, getByte, tsLow, tsHigh, baseSec, baseLow, baseHigh } = cursor;
+  const end = get + available;
+  let n = 0;
+  let bytes = 0;
+  let fcsErrors = 0;
+  while (get < end && n < want) {
+    const index = get & mask;
+    const word = SLOTS_WORD + index * SLOT_WORDS;
+    get++;
+    tsLow = words[word + TS_WORD]!;
+    tsHigh = words[word + TS_WORD + 1]!;
+    const flag = (words[word + PORT_FLAG_WORD]! >>> FLAG_SHIFT) & 0xff;
+    if ((flag & FLAG_EOF) !== 0) {
+      if (get === cursor.startGet + 1 && get < end) {
+        // The very first slot we see is an end of stream with packets queued
+        // behind it: an earlier session's mark (fmadio2pcap stops on it
+        // without consuming it). Step over it instead of ending at once.
+        cursor.staleEndOfStream = true;
+        continue;
+      }
+      cursor.endOfStream = true;
+      break;
+    }
+    const lengths = words[word + LENGTHS_WORD]!;
+    let length = lengths >>> LENGTH_CAPTURE_SHIFT;
+    // A slot claiming more than a slot holds is cut to what is there.
+    if (length > SLOT_PAYLOAD_MAX) length = SLOT_PAYLOAD_MAX;
+    getByte += length;
+    if (length === 0) continue; // an empty slot (a cleared end-of-stream mark)
+    const wire = lengths & 0xffff;
+    const payload = SLOTS_OFFSET + index * SLOT_SIZE + PAYLOAD;
+    if (filter !== undefined) {
+      const keep = filter(ring.bytes, payload, length, wire);
+      if (keep === 0) {
+        summary.skipped++;
+        continue;
+      }
+      if (keep < length) length = keep;
+    }
+    offset[n] = payload;
+    caplen[n] = length;
+    wirelen[n] = wire;
+    // Same second as the last packet (the common case): no division.
+    const delta = (tsHigh - baseHigh) * TWO_32 + (tsLow - baseLow);
+    if (delta >= 0 && delta < 1e9) {
+      sec[n] = baseSec;
+      nsec[n] = delta;
+    } else {
+      baseSec = divU64(tsLow, tsHigh, 1e9, remainder);
+      const ns = remainder[0]!;
+      sec[n] = baseSec;
+      nsec[n] = ns;
+      baseLow = tsLow - ns;
+      baseHigh = tsHigh;
+      if (baseLow < 0) {
+        baseLow += TWO_32;
+        baseHigh--;
+      }
+    }
+    if ((flag & FLAG_FCS_ERROR) !== 0) fcsErrors++;
+    bytes += length;
+    n++;
+  }
+  batch.count = n;
+  cursor.get = get;
+  cursor.getByte = getByte;
+  cursor.tsLow = tsLow;
+  cursor.tsHigh = tsHigh;
+  cursor.baseSec = baseSec;
+  cursor.baseLow = baseLow;
+  cursor.baseHigh = baseHigh;
+  summary.bytes += bytes;
+  summary.fcsErrors += fcsErrors;
+}
+
+/**
+ * Hands what the sink holds to the OS, then frees the slots up to `cursor.get`.
+ */
+async function free(ring: Ring, sink: RingPacketSink, cursor: TakeCursor): Promise<number> {
   await sink.flush();
-  ring.publishGet(get, getByte, tsLow, tsHigh);
-  return get;
+  ring.publishGet(cursor.get, cursor.getByte, cursor.tsLow, cursor.tsHigh);
+  return cursor.get;
 }
 
 /** A status line maker: packets, rates, consumer lag in packets and time, last packet time. */

@@ -6,7 +6,7 @@
  */
 
 /** Packets up to this length are copied by the word loop. */
-const WORD_COPY_MAX = 128;
+export const WORD_COPY_MAX = 128;
 
 export function copyBytes(
   src: Uint8Array,

@@ -12,7 +12,7 @@ import type { CaptureReader } from "../pcap/capture_reader.ts";
 import type { PacketBatch } from "../pcap/packet_batch.ts";
 import { LINKTYPE_ETHERNET } from "../pcap/link_type.ts";
 import { epochNsHigh, epochNsLow } from "../pcap/timestamp.ts";
-import { copyBytes, viewOf } from "./copy_bytes.ts";
+import { viewOf, WORD_COPY_MAX } from "./copy_bytes.ts";
 import { type Backoff, newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
 import {
   FLAG_EOF,
@@ -121,6 +121,7 @@ const PORT = SLOT.port.offset;
 const FLAG = SLOT.flag.offset;
 const STORAGE_ID = SLOT.storageId.offset;
 const PAYLOAD = SLOT.payload.offset;
+const PAYLOAD_WORD = PAYLOAD / 4;
 const DEFAULT_TIMEOUT_NS = 30e9;
 const TWO_32 = 4294967296;
 /** Publish Put every 32 packets (and at every batch end and wait). */
@@ -326,7 +327,6 @@ function fillSlots(
   const ring = config.ring;
   const words = ring.words;
   const ringBytes = ring.bytes;
-  const ringView = ring.view;
   const mask = ring.mask;
   const full = ring.depth - 1;
   const { filter, slice, limit, startSec, startNsec, stopSec, stopNsec } = config;
@@ -407,7 +407,25 @@ function fillSlots(
     words[word + PORT_FLAG_WORD] = 0; // port 0, no flags, zero padding
     words[word + STORAGE_ID_WORD] = 0;
     words[word + STORAGE_ID_WORD + 1] = 0;
-    copyBytes(bytes, sourceView, offset, ringBytes, ringView, slot + PAYLOAD, caplen);
+    if (caplen > 100000) {
+      ringBytes.set(bytes.subarray(offset, offset + caplen), slot + PAYLOAD);
+    } else {
+      // The payload starts word-aligned in the slot: store whole words through
+      // the ring's Uint32Array (cheaper than DataView stores), reading the
+      // unaligned source through its DataView; then the last 0-3 bytes.
+      const wordsEnd = offset + (caplen & ~3);
+      const blocksEnd = offset + (caplen & ~15);
+      let w = word + PAYLOAD_WORD;
+      let k = offset;
+      for (; k < blocksEnd; k += 16, w += 4) {
+        words[w] = sourceView.getInt32(k, true);
+        words[w + 1] = sourceView.getInt32(k + 4, true);
+        words[w + 2] = sourceView.getInt32(k + 8, true);
+        words[w + 3] = sourceView.getInt32(k + 12, true);
+      }
+      for (; k < wordsEnd; k += 4) words[w++] = sourceView.getInt32(k, true);
+      for (let to = w << 2, end = offset + caplen; k < end; k++, to++) ringBytes[to] = bytes[k]!;
+    }
     putByte += caplen;
     byteCount += caplen;
     put++;

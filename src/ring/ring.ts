@@ -59,8 +59,10 @@ export class Ring {
   readonly view: DataView;
   /** The whole mapped file as host-endian 32-bit words (little-endian hosts only). Valid until close(). */
   readonly words: Uint32Array;
-  /** Put and Get are loaded and stored through this with Atomics. */
+  /** Put and Get are stored through this with Atomics when their high half changes. */
   readonly #counters: BigInt64Array;
+  /** Put and Get as 32-bit halves, loaded and (mostly) stored with Atomics without a BigInt. */
+  readonly #counterWords: Int32Array;
   readonly depth: number;
   readonly mask: number;
   #mapping: RingMapping | undefined;
@@ -71,6 +73,7 @@ export class Ring {
     this.view = new DataView(mapping.buffer);
     this.words = new Uint32Array(mapping.buffer, 0, RING_FILE_SIZE / 4);
     this.#counters = new BigInt64Array(mapping.buffer, 0, RING_FILE_SIZE / 8);
+    this.#counterWords = new Int32Array(mapping.buffer, 0, RING_FILE_SIZE / 4);
     this.depth = readU64(this.view, HEADER.depth.offset);
     this.mask = readU64(this.view, HEADER.mask.offset);
   }
@@ -185,12 +188,12 @@ export class Ring {
 
   /** Put, with acquire ordering: slots before it are fully written. */
   loadPut(): number {
-    return Number(Atomics.load(this.#counters, PUT_INDEX));
+    return this.#loadCounter(PUT_INDEX);
   }
 
   /** Get, with acquire ordering: slots before it are free. */
   loadGet(): number {
-    return Number(Atomics.load(this.#counters, GET_INDEX));
+    return this.#loadCounter(GET_INDEX);
   }
 
   /**
@@ -198,7 +201,7 @@ export class Ring {
    * then the informational PutByte and PutPktTS.
    */
   publishPut(put: number, putByte: number, tsLow: number, tsHigh: number): void {
-    Atomics.store(this.#counters, PUT_INDEX, BigInt(put));
+    this.#storeCounter(PUT_INDEX, put);
     writeU64(this.view, PUT_PAGE.putByte.offset, putByte);
     this.view.setUint32(PUT_PAGE.putPktTs.offset, tsLow, true);
     this.view.setUint32(PUT_PAGE.putPktTs.offset + 4, tsHigh, true);
@@ -206,10 +209,40 @@ export class Ring {
 
   /** Frees slots up to `get` (release store), then GetByte and GetPktTS. */
   publishGet(get: number, getByte: number, tsLow: number, tsHigh: number): void {
-    Atomics.store(this.#counters, GET_INDEX, BigInt(get));
+    this.#storeCounter(GET_INDEX, get);
     writeU64(this.view, GET_PAGE.getByte.offset, getByte);
     this.view.setUint32(GET_PAGE.getPktTs.offset, tsLow, true);
     this.view.setUint32(GET_PAGE.getPktTs.offset + 4, tsHigh, true);
+  }
+
+  /**
+   * Loads the s64 counter at BigInt64Array index `index` as two 32-bit atomic
+   * loads (no BigInt per call): the high half, the low half, and the high
+   * half again, retrying in the rare case a carry into it happened between.
+   */
+  #loadCounter(index: number): number {
+    const words = this.#counterWords;
+    const low = index * 2;
+    for (;;) {
+      const high = Atomics.load(words, low + 1);
+      const value = high * TWO_32 + (Atomics.load(words, low) >>> 0);
+      if (Atomics.load(words, low + 1) === high) return value;
+    }
+  }
+
+  /**
+   * Stores the s64 counter at BigInt64Array index `index` (we are its only
+   * writer). While its high half stays the same, one 32-bit atomic store of
+   * the low half is the same release store as a 64-bit one (a reader's
+   * aligned 64-bit load sees the old or the new value, never a mix); only a
+   * carry into the high half takes the 64-bit BigInt store.
+   */
+  #storeCounter(index: number, value: number): void {
+    const words = this.#counterWords;
+    const low = index * 2;
+    const high = Math.floor(value / TWO_32);
+    if (high === words[low + 1]) Atomics.store(words, low, (value - high * TWO_32) | 0);
+    else Atomics.store(this.#counters, index, BigInt(value));
   }
 
   putByte(): number {
@@ -236,6 +269,8 @@ export class Ring {
     this.#mapping = undefined;
   }
 }
+
+const TWO_32 = 4294967296;
 
 function noLeftovers(initialised: boolean): ProducerOpenReport {
   return { initialised, leftovers: 0, clearedEndOfStream: false };

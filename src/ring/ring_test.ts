@@ -1,7 +1,15 @@
 import { assert, assertEquals, assertThrows } from "../../tests/ring/assert.ts";
 import { ringMemory } from "../../ffi/ring_memory.deno.ts";
 import { type RingMemory, RingOsError } from "../../ffi/ring_memory.ts";
-import { FLAG_EOF, HEADER, OLD_RING_FILE_SIZE, RING_FILE_SIZE, SLOT } from "./layout.ts";
+import {
+  FLAG_EOF,
+  GET_INDEX,
+  HEADER,
+  OLD_RING_FILE_SIZE,
+  PUT_INDEX,
+  RING_FILE_SIZE,
+  SLOT,
+} from "./layout.ts";
 import { Ring } from "./ring.ts";
 import { RingError } from "./ring_error.ts";
 
@@ -127,5 +135,37 @@ Deno.test("Ring.open maps an OS failure to one line: permission denied", async (
       `Cannot open ring ${path}: permission denied`,
       2,
     ]);
+  });
+});
+
+Deno.test("Ring stores and loads Put and Get as exact s64 values across the 32-bit boundary", async () => {
+  await withDir((dir) => {
+    const { ring } = Ring.openForProducer(`${dir}/ring`);
+    try {
+      const counters = new BigInt64Array(ring.bytes.buffer, 0, 4096);
+      const values = [
+        0,
+        1,
+        2 ** 31 - 1,
+        2 ** 31,
+        2 ** 32 - 1,
+        2 ** 32,
+        2 ** 32 + 5,
+        2 ** 40 + 3,
+        7,
+      ];
+      for (const value of values) {
+        ring.publishPut(value, 0, 0, 0);
+        ring.publishGet(value + 1, 0, 0, 0);
+        assertEquals([ring.loadPut(), ring.loadGet()], [value, value + 1]);
+        // What a C peer's 64-bit load sees.
+        assertEquals([counters[PUT_INDEX], counters[GET_INDEX]], [
+          BigInt(value),
+          BigInt(value + 1),
+        ]);
+      }
+    } finally {
+      ring.close();
+    }
   });
 });

@@ -59,7 +59,11 @@ Deno.test("npm package", async (t) => {
         await Deno.readTextFile(`${project}/node_modules/fmagent/package.json`),
       );
       assertEquals(manifest.version, VERSION);
-      assertEquals(Object.keys(manifest.dependencies), ["koffi"], "commander is bundled");
+      assertEquals(
+        Object.keys(manifest.dependencies),
+        ["koffi"],
+        "only koffi is a runtime dependency",
+      );
     });
 
     // npx costs ~1 s a call: it runs the demo; the other steps call the installed bin directly.

@@ -105,6 +105,24 @@ function numberValue(text: string, expression: string, at: number): number {
   return value;
 }
 
+/**
+ * Whether the word at `at` can only be a number or a name: the address forms
+ * (MAC, dotted, IPv6, bogus MAC) all need a ':', '.' or '-' right after the
+ * leading hex digits (or 0x prefix), or twelve hex digits in a row. Saves
+ * compiling and running their patterns for plain numbers and words like `and`.
+ */
+function numberOrName(expression: string, at: number): boolean {
+  let end = at;
+  for (; end < expression.length; end++) {
+    const code = expression.charCodeAt(end) | 0x20; // ASCII lower case
+    const hexOrX = (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66) ||
+      code === 0x78;
+    if (!hexOrX) break;
+  }
+  const next = expression[end];
+  return end - at < 12 && next !== ":" && next !== "." && next !== "-";
+}
+
 /** Splits `expression` into tokens, ending with one `eof` token. */
 export function lex(expression: string): Token[] {
   const tokens: Token[] = [];
@@ -154,6 +172,11 @@ export function lex(expression: string): Token[] {
     const nameOnly = /[G-Zg-z]/.test(c);
     const candidates: Array<[TokenKind | "bogusMac", string | undefined]> = nameOnly
       ? [["id", matchAt(PATTERNS.id, expression, at)]]
+      : numberOrName(expression, at)
+      ? [
+        ["num", matchAt(PATTERNS.num, expression, at)],
+        ["id", matchAt(PATTERNS.id, expression, at)],
+      ]
       : [
         ["eid", matchAt(PATTERNS.mac, expression, at)],
         ["num", matchAt(PATTERNS.num, expression, at)],
