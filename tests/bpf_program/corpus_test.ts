@@ -3,7 +3,7 @@
  * corpus: interpreter == JIT == JIT of the optimised program == libpcap's
  * pcap_offline_filter, packet by packet. The corpus lives beside the repository (../shared/corpus).
  */
-import { assertEquals } from "./assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { CaptureReader } from "../../src/pcap/capture_reader.ts";
 import { parseProgramText } from "../../src/bpf/program/parse_program.ts";
 import { interpret } from "../../src/bpf/program/interpret.ts";

@@ -3,7 +3,7 @@
  * through the interpreter and the JIT, which must agree before the verdict is
  * compared with the expected one (or with libpcap's own interpreter).
  */
-import { assertEquals } from "./assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { type Instruction, toRaw } from "../../src/bpf/program/instruction.ts";
 import type { RawProgram } from "../../src/bpf/program/raw_instruction.ts";
 import { interpret, MAX_BACKWARD_JUMPS } from "../../src/bpf/program/interpret.ts";

@@ -5,7 +5,7 @@
  * byte for byte. Tests the printers and the loader independently of the
  * filter compiler. Regenerate with `deno run -A tests/bpf_program/make_golden.ts`.
  */
-import { assertEquals } from "./assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { dumpProgram } from "../../src/bpf/program/dump.ts";
 import { parseProgramText } from "../../src/bpf/program/parse_program.ts";
 import { type GoldenDump, tcpdumpDump } from "./make_golden.ts";

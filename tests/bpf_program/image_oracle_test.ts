@@ -3,7 +3,7 @@
  * (known or not), with operands that exercise signed printing, hex, Linux
  * ancillary offsets and jump targets.
  */
-import { assertEquals } from "./assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { instructionImage } from "../../src/bpf/program/image.ts";
 import { libpcapDumps, libpcapImages, oracleUnavailable } from "./libpcap_oracle.ts";
 import { dumpProgram } from "../../src/bpf/program/dump.ts";

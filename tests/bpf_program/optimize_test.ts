@@ -3,7 +3,7 @@
  * the same packets (random programs, and libpcap's own programs with and
  * without libpcap's optimiser) and must agree packet by packet.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import type { RawProgram } from "../../src/bpf/program/raw_instruction.ts";
 import { optimizeProgram } from "../../src/bpf/program/optimize.ts";
 import { jitCompile } from "../../src/bpf/program/jit.ts";

@@ -9,7 +9,7 @@
  *   0xff): libpcap 1.10 accepts some by class and then rejects every packet
  *   at run time; we refuse the program (see instruction_test.ts).
  */
-import { assertEquals } from "./assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import type { RawInstruction } from "../../src/bpf/program/raw_instruction.ts";
 import { validateProgram } from "../../src/bpf/program/validate.ts";
 import { InvalidProgramError } from "../../src/bpf/program/program_errors.ts";

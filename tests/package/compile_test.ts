@@ -5,7 +5,7 @@
  */
 import { findDenort, TARGETS } from "../../compile/compile.ts";
 import { VERSION } from "../../src/version.ts";
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { REPO_ROOT, run, said } from "./support.ts";
 
 const COMPILE = `${REPO_ROOT}/compile/compile.ts`;

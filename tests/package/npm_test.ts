@@ -6,7 +6,7 @@
  */
 import { buildNpm, type NpmBuild } from "../../compile/build_npm.ts";
 import { VERSION } from "../../src/version.ts";
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import {
   CORPUS_DIR,
   hasRingCommands,

@@ -5,7 +5,7 @@
  */
 import { LIBRARY_TYPES } from "../../compile/build_npm.ts";
 import { LIBRARY_ENTRY } from "../../compile/paths.ts";
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { checkAgreement } from "./declarations.ts";
 import { exists } from "./support.ts";
 

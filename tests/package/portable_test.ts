@@ -5,7 +5,7 @@
  */
 import { buildPortable, type PortableBuild } from "../../compile/portable/build.ts";
 import { VERSION } from "../../src/version.ts";
-import { assert, assertBytesEqual, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertBytesEqual, assertEquals, assertMatch } from "../support/assert.ts";
 import {
   exists,
   hasRingCommands,

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../../tests/bpf_program/assert.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
 import { dumpProgram } from "./dump.ts";
 import { instructionImage } from "./image.ts";
 

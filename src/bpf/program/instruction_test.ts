@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../../tests/bpf_program/assert.ts";
+import { assertEquals, assertThrows } from "../../../tests/support/assert.ts";
 import { fromRaw, type Instruction, isKnownOpcode, toRaw } from "./instruction.ts";
 import { InvalidProgramError } from "./program_errors.ts";
 

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../../../tests/bpf_program/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../../tests/support/assert.ts";
 import { jitCompile, jitSource, MAX_JIT_INSTRUCTIONS, reachableInstructions } from "./jit.ts";
 import { InvalidProgramError } from "./program_errors.ts";
 

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../../tests/bpf_program/assert.ts";
+import { assertEquals, assertThrows } from "../../../tests/support/assert.ts";
 import { parseProgramText } from "./parse_program.ts";
 import { InvalidProgramError, ProgramTextError } from "./program_errors.ts";
 

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../../tests/bpf_program/assert.ts";
+import { assertEquals, assertThrows } from "../../../tests/support/assert.ts";
 import { hasBackwardJump, validateProgram } from "./validate.ts";
 import { InvalidProgramError } from "./program_errors.ts";
 import type { RawInstruction } from "./raw_instruction.ts";
