@@ -47,3 +47,25 @@ Deno.test("backoff: --no-sleep keeps yielding and never sleeps", async () => {
   // A sleeping round would have doubled the next sleep (the wait is past 200 ms).
   assertEquals(backoff.sleepMs, 1, "busy-polling, not sleeping");
 });
+
+Deno.test("backoff: spinning and yielding turn the event loop only every 10 ms, not every few rounds", async () => {
+  // A 0 ms timer sleeps ~2 ms here; taken every few hundred rounds it kept
+  // both sides of a busy pair asleep half of the time.
+  let yields = 0;
+  const backoff = newBackoff(() => yields++);
+  const realSetTimeout = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((handler: () => void, ms?: number) => {
+    timers++;
+    return realSetTimeout(handler, ms);
+  }) as typeof setTimeout;
+  try {
+    const start = performance.now();
+    for (let i = 0; i < 2000; i++) await pause(backoff);
+    const elapsed = performance.now() - start;
+    assert(yields > 0, "reached the yield phase");
+    assert(timers <= Math.ceil(elapsed / 10), `${timers} timers in ${elapsed.toFixed(1)} ms`);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+});

@@ -2,7 +2,8 @@
  * Copies packet bytes between two buffers without allocating: short packets
  * eight bytes a step through DataViews (unaligned reads are fine there),
  * long ones with one typed-array `set`, which beats the loop from ~128 bytes
- * but costs a subarray object per call.
+ * but costs a subarray object per call. The hot loops inline a faster variant
+ * when one side is word-aligned (the ring's slots are); this is the general case.
  */
 
 /** Packets up to this length are copied by the word loop. */

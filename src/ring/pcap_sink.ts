@@ -1,8 +1,10 @@
 /**
  * The consumer's pcap output: nanosecond records (Ethernet) built straight
  * from the ring's slots into one large buffer, handed to the OS in big
- * writes. Short payloads are copied a word at a time (copyBytes), so the
- * per-packet path allocates nothing.
+ * writes. Payloads up to 128 bytes are copied a word at a time (read as
+ * words from the word-aligned ring slot, written through a DataView at the
+ * record's unaligned position), so the per-packet path allocates nothing;
+ * longer ones with one typed-array `set`.
  */
 import { type ByteWriter, writeAll } from "../cli/io.ts";
 import { LINKTYPE_ETHERNET, MAX_SNAPLEN } from "../pcap/link_type.ts";

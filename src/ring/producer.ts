@@ -1,9 +1,10 @@
 /**
  * The producer (the stream_cat / pcap2fmadio role): capture files in, ring
- * slots out, lossless under flow control. The per-packet path writes the slot
- * fields through one DataView and the payload with one typed-array `set`;
- * Put is published once per input batch (and before every wait), never per
- * packet.
+ * slots out, lossless under flow control. The per-packet path (`fillSlots`,
+ * synchronous) writes the slot header as 32-bit words, payloads up to 128
+ * bytes as words too (the slot's payload is word-aligned) and longer ones with
+ * one typed-array `set`; Put is published every 32 packets, at the end of
+ * each input batch and before every wait, never per packet.
  */
 import type { RingMemory } from "../../ffi/ring_memory.ts";
 import { ringMemory as defaultRingMemory } from "../../ffi/ring_memory.deno.ts";
@@ -407,7 +408,7 @@ function fillSlots(
     words[word + PORT_FLAG_WORD] = 0; // port 0, no flags, zero padding
     words[word + STORAGE_ID_WORD] = 0;
     words[word + STORAGE_ID_WORD + 1] = 0;
-    if (caplen > 100000) {
+    if (caplen > WORD_COPY_MAX) {
       ringBytes.set(bytes.subarray(offset, offset + caplen), slot + PAYLOAD);
     } else {
       // The payload starts word-aligned in the slot: store whole words through
