@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/ring/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
 
 Deno.test("backoff: spins first, then yields the CPU, then sleeps in growing steps; reset starts over", async () => {

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/ring/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { copyBytes, viewOf } from "./copy_bytes.ts";
 
 Deno.test("copyBytes copies every length at any alignment, and nothing else", () => {

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch } from "../../tests/ring/assert.ts";
+import { assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import {
   fileSizeProblem,
   FLAG_EOF,

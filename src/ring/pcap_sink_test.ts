@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/ring/assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { MemoryWriter } from "../../tests/support/memory_io.ts";
 import { newPacketBatch } from "../pcap/packet_batch.ts";
 import { pcapSink } from "./pcap_sink.ts";

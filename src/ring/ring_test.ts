@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../../tests/ring/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { ringMemory } from "../../ffi/ring_memory.deno.ts";
 import { type RingMemory, RingOsError } from "../../ffi/ring_memory.ts";
 import {

@@ -2,7 +2,7 @@
  * produce, consume and stat through their run() functions with in-memory
  * stdio: options, summaries, the leftover rule, the stall timeout, signals.
  */
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { records, recordSpans, samplePackets, samplePcap, withTempDir } from "./support.ts";
 import { memoryIo } from "../support/memory_io.ts";
 import { buildPcap, ethernet, tcp4, udp4 } from "../support/packet_builder.ts";

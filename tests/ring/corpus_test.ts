@@ -5,7 +5,7 @@
  * the inputs one after the other (for the few inputs with packets the ring
  * must cut, as for a copy cut the same way).
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { CORPUS, spawnFmagent, tcpdumpLines, waitForRing, withTempDir } from "./support.ts";
 import { CaptureReader } from "../../src/pcap/capture_reader.ts";
 import { LINKTYPE_ETHERNET } from "../../src/pcap/link_type.ts";

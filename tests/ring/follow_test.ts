@@ -3,7 +3,7 @@
  * later (a record split across two writes included) reach the consumer, and
  * SIGINT ends the stream cleanly with the end-of-stream slot.
  */
-import { assertEquals, assertMatch } from "./assert.ts";
+import { assertEquals, assertMatch } from "../support/assert.ts";
 import {
   records,
   runFmagent,

@@ -4,7 +4,7 @@
  * records, the end-of-stream slot honoured, and the header each side writes
  * read the same by the other.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import {
   buildRingPeer,
   records,

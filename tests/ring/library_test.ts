@@ -2,7 +2,7 @@
  * The library API (produceToRing, consumeFromRing) in one process: status
  * lines, PendingB, and the consumer freeing slots only after its sink flushed.
  */
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { records, samplePackets, samplePcap, sleep, withTempDir } from "./support.ts";
 import { MemoryReader, MemoryWriter } from "../support/memory_io.ts";
 import { CaptureReader } from "../../src/pcap/capture_reader.ts";

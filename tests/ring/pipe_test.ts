@@ -1,5 +1,5 @@
 /** `fmagent consume | tcpdump -r - -nn`: the live-use pipe, with tcpdump reading our stdout. */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import {
   MAIN,
   runFmagent,

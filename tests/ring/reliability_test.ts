@@ -3,7 +3,7 @@
  * producer killed mid-stream, a reader that goes away (`| head`), and the
  * ring files fmagent must refuse with one clear line.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import {
   buildRingPeer,
   MAIN,
