@@ -130,6 +130,8 @@ async function filterCapture(
     const nanosecondInput = layout?.nanosecond ?? true;
     try {
       read: for (;;) {
+        // Ctrl-C: stop between batches; what was written stays a valid pcap.
+        if (io.signal.aborted) break;
         const batch = await reader.next();
         if (batch === null) break;
         const { bytes, offset, caplen, wirelen, sec, nsec } = batch;
@@ -201,6 +203,10 @@ async function filterCapture(
         io.stderr,
         `${seen} packets read, ${matched} matched${filter ? ` by '${filter.description}'` : ""}\n`,
       );
+    }
+    if (io.signal.aborted) {
+      await printError(io, `filter: interrupted after ${seen} packets, ${matched} written`);
+      return EXIT_OK;
     }
     if (reader.truncation !== undefined) {
       await printError(

@@ -128,3 +128,38 @@ Deno.test("filter: a reader that closes the pipe early ends it quietly", async (
     new TextDecoder().decode(result.stderr),
   );
 });
+
+Deno.test("filter: Ctrl-C stops between batches, leaving a valid pcap and exit 0", async () => {
+  const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", main, "filter"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const whole = buildPcap(packets);
+  await writer.write(whole);
+  // Let fmagent start and take the first batch (generously: CI runs tests in
+  // parallel on 2 cores), interrupt, then give the blocked read more bytes.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  child.kill("SIGINT");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await writer.write(whole.subarray(24)).catch(() => {});
+  await writer.close().catch(() => {});
+  const out = await child.output();
+  assertEquals(out.code, 0);
+  match(
+    new TextDecoder().decode(out.stderr),
+    /^fmagent: filter: interrupted after \d+ packets, \d+ written\n$/,
+  );
+  const dir = await Deno.makeTempDir({ prefix: "fmagent-int-" });
+  try {
+    await Deno.writeFile(`${dir}/out.pcap`, out.stdout);
+    const listed = await tcpdumpRead(`${dir}/out.pcap`);
+    assertEquals(listed.code, 0, listed.stderr);
+    ok(listed.lines.length >= 20, `${listed.lines.length} packets`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
