@@ -4,16 +4,9 @@
  * program in `-ddd` format. Resolves them to one packet matcher. The
  * compiler is loaded only when a filter is given, so plain copies start fast.
  */
+import type { PacketMatcher } from "../bpf/program/interpret.ts";
 import { usageError } from "./errors.ts";
 import { describeOpenError } from "../pcap/open_capture.ts";
-
-/** Returns the snap length to keep, 0 to drop the packet. */
-export type PacketMatcher = (
-  bytes: Uint8Array,
-  offset: number,
-  caplen: number,
-  wirelen: number,
-) => number;
 
 export interface FilterSource {
   /** Expression words as given on the command line (joined with spaces). */

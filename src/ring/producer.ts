@@ -6,6 +6,7 @@
  * one typed-array `set`; Put is published every 32 packets, at the end of
  * each input batch and before every wait, never per packet.
  */
+import type { PacketMatcher } from "../bpf/program/interpret.ts";
 import type { RingMemory } from "../../ffi/ring_memory.ts";
 import { ringMemory as defaultRingMemory } from "../../ffi/ring_memory.deno.ts";
 import { pinToCpu } from "./pin.ts";
@@ -37,13 +38,8 @@ import {
   formatMpps,
 } from "./status_line.ts";
 
-/** A packet filter: 0 rejects, anything else is the snap length to keep (libpcap's convention). */
-export type PacketMatcher = (
-  bytes: Uint8Array,
-  offset: number,
-  caplen: number,
-  wirelen: number,
-) => number;
+/** The filter type of the BPF programs, re-exported for the ring API. */
+export type { PacketMatcher };
 
 /** One input of the producer, opened when its turn comes. */
 export interface CaptureSource {
