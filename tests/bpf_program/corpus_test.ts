@@ -12,7 +12,7 @@ import { optimizeProgram } from "../../src/bpf/program/optimize.ts";
 import type { GoldenDump } from "./make_golden.ts";
 import { libpcapVerdicts, type OraclePacket, oracleUnavailable } from "./libpcap_oracle.ts";
 
-const CORPUS = new URL("../../../shared/corpus/tcpdump-tests/", import.meta.url);
+import { CORPUS_URL as CORPUS } from "../support/corpus.ts";
 const LINKTYPE_ETHERNET = 1;
 
 /** Every Ethernet packet of the corpus, copied out of the reader's batches. */

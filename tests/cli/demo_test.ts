@@ -3,6 +3,7 @@ import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
 import { fmagent } from "../support/cli.ts";
 import { sampleCapture } from "../../src/demo/sample_capture.ts";
 import { tcpdumpRead } from "../support/tcpdump.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 Deno.test("demo prints one line per packet and the totals", async () => {
   const out = await fmagent(["demo"]);
@@ -15,8 +16,7 @@ Deno.test("demo prints one line per packet and the totals", async () => {
   const packetLines = lines.filter((l) => /^\d{10}\.\d{9} /.test(l));
   assertEquals(packetLines.length, 16);
 
-  const dir = await Deno.makeTempDir({ prefix: "fmagent-demo-" });
-  try {
+  await withTempDir(async (dir) => {
     await Deno.writeFile(`${dir}/sample.pcap`, sampleCapture());
     const oracle = (await tcpdumpRead(`${dir}/sample.pcap`)).lines;
     // ARP, ICMP, the TCP handshake's first two segments and ICMPv6 print as tcpdump prints them;
@@ -24,7 +24,5 @@ Deno.test("demo prints one line per packet and the totals", async () => {
     for (const i of [0, 1, 2, 3, 6, 7, 13, 14]) {
       assertEquals(packetLines[i], oracle[i], `packet ${i}`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -3,6 +3,7 @@ import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import { fmagent } from "../support/cli.ts";
 import { buildPcap, buildPcapng, ethernet, udp4 } from "../support/packet_builder.ts";
 import { tcpdumpRead } from "../support/tcpdump.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const packets = Array.from({ length: 20 }, (_, i) => {
   const data = ethernet(
@@ -13,15 +14,6 @@ const packets = Array.from({ length: 20 }, (_, i) => {
   );
   return { data, sec: 1_700_000_000 + i, nsec: i * 1001 };
 });
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fmagent-cli-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("filter: pcapng in, nanosecond pcap out, tcpdump reads the same packets", async () => {
   await withTempDir(async (dir) => {
@@ -153,13 +145,10 @@ Deno.test("filter: Ctrl-C stops between batches, leaving a valid pcap and exit 0
     new TextDecoder().decode(out.stderr),
     /^fmagent: filter: interrupted after \d+ packets, \d+ written\n$/,
   );
-  const dir = await Deno.makeTempDir({ prefix: "fmagent-int-" });
-  try {
+  await withTempDir(async (dir) => {
     await Deno.writeFile(`${dir}/out.pcap`, out.stdout);
     const listed = await tcpdumpRead(`${dir}/out.pcap`);
     assertEquals(listed.code, 0, listed.stderr);
     ok(listed.lines.length >= 20, `${listed.lines.length} packets`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -8,9 +8,9 @@ export const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).p
   /\/$/,
   "",
 );
-export const CORPUS_DIR = decodeURIComponent(
-  new URL("../../../shared/corpus/tcpdump-tests/", import.meta.url).pathname,
-);
+import { CORPUS_DIR } from "../support/corpus.ts";
+
+export { CORPUS_DIR };
 /** A 186-packet Ethernet capture, every packet under the ring's 10,240-byte slot payload. */
 export const RING_SAMPLE = `${CORPUS_DIR}AoE_Linux.pcap`;
 

@@ -1,9 +1,10 @@
 /** Shared helpers of the ring tests: the C peer, the CLI as a subprocess, sample captures. */
+import { withTempDir as withTempDirOf } from "../support/temp_dir.ts";
 import { buildPcap, type CapturedPacket } from "../support/packet_builder.ts";
 
 export const REPO_ROOT = new URL("../../", import.meta.url);
 export const MAIN = new URL("src/cli/main.ts", REPO_ROOT).pathname;
-export const CORPUS = new URL("../shared/corpus/tcpdump-tests/", REPO_ROOT);
+export { CORPUS_URL as CORPUS } from "../support/corpus.ts";
 
 /**
  * Compiles tests/ring/peer/ring_peer.c with gcc into `dir` (a test's temp
@@ -22,13 +23,8 @@ export async function buildRingPeer(dir: string): Promise<string> {
 }
 
 /** Runs `body` with a fresh temp dir that is removed afterwards. */
-export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "fmagent-ring-test-" });
-  try {
-    return await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+export function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  return withTempDirOf(body, "fmagent-ring-test-");
 }
 
 export interface RunResult {

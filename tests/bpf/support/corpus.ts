@@ -6,12 +6,12 @@ import { generatePackets } from "./packet_generator.ts";
 import { pcapBytes, readPcap, type TestPacket } from "./pcap_file.ts";
 import { pool } from "./tcpdump_oracle.ts";
 
-export const CORPUS_DIR = new URL("../../../../shared/corpus/tcpdump-tests/", import.meta.url);
+import { CORPUS_URL } from "../../support/corpus.ts";
 
 /** Ethernet packets of every corpus file (pcapng converted to pcap by tcpdump). */
 export async function corpusPackets(dir: string): Promise<TestPacket[]> {
   const names: string[] = [];
-  for await (const entry of Deno.readDir(CORPUS_DIR)) {
+  for await (const entry of Deno.readDir(CORPUS_URL)) {
     if (entry.isFile && /\.pcap(ng)?$/.test(entry.name)) names.push(entry.name);
   }
   names.sort();
@@ -19,7 +19,7 @@ export async function corpusPackets(dir: string): Promise<TestPacket[]> {
     names.map((name, i) => async () => {
       const out = `${dir}/corpus-${i}.pcap`;
       const run = await new Deno.Command("tcpdump", {
-        args: ["-r", new URL(name, CORPUS_DIR).pathname, "-w", out],
+        args: ["-r", new URL(name, CORPUS_URL).pathname, "-w", out],
         stdout: "null",
         stderr: "null",
       }).output();
