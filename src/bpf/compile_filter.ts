@@ -2,7 +2,7 @@
  * The filter compiler's entry point: a tcpdump filter expression to a
  * classic BPF program and a JIT-compiled matcher for it.
  */
-import { FilterSemanticError } from "./errors.ts";
+import { FilterRejectsAllError, FilterSemanticError } from "./errors.ts";
 import { parseFilter } from "./lang/parse.ts";
 import type { Expr } from "./lang/ast.ts";
 import { newLowerContext } from "./lang/lower/context.ts";
@@ -12,6 +12,7 @@ import { assemble } from "./lang/assemble.ts";
 import type { RawProgram } from "./program/raw_instruction.ts";
 import { jitCompile, type PacketMatcher } from "./program/jit.ts";
 import { optimizeProgram } from "./program/optimize.ts";
+import { libpcapVerdict } from "./program/rejects_all/proves_empty.ts";
 
 export type { PacketMatcher };
 
@@ -25,8 +26,9 @@ export interface CompileOptions {
   /** Run the back end's optimiser (default true); false gives the lowering's program as built. */
   readonly optimize?: boolean;
   /**
-   * Make exactly the loads libpcap's gencode.c makes, for comparison with
-   * `tcpdump -O` (default false: follow what libpcap's optimiser leaves).
+   * Make the program libpcap's gencode.c makes, block for block, for
+   * comparison with `tcpdump -O` (default false: follow what libpcap's
+   * optimiser leaves).
    */
   readonly exactGencode?: boolean;
 }
@@ -51,11 +53,28 @@ export function compileProgram(expression: string, options: CompileOptions = {})
   const snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
   if (ast === undefined) return assemble(undefined, snaplen);
   // libpcap turns its optimiser off for a filter with `protochain` or `geneve`: then every load is made.
-  const exact = (options.exactGencode ?? false) || turnsOffLibpcapOptimizer(ast);
-  const ctx = newLowerContext(expression, options.netmask, exact);
-  let program: RawProgram;
+  const optimizerOff = turnsOffLibpcapOptimizer(ast);
+  const exact = (options.exactGencode ?? false) || optimizerOff;
+  const program = lowerProgram(expression, ast, options.netmask, exact, snaplen);
+  if (options.optimize === false) return program;
+  if (!optimizerOff) {
+    // The accept return must differ from `ret #0` for the analysis (snaplen 0 would make them equal).
+    const gencode = exact && snaplen !== 0 ? program : undefined;
+    refuseWhatLibpcapRefuses(expression, ast, options.netmask, gencode);
+  }
+  return optimizeProgram(program);
+}
+
+function lowerProgram(
+  expression: string,
+  ast: Expr,
+  netmask: number | undefined,
+  exact: boolean,
+  snaplen: number,
+): RawProgram {
+  const ctx = newLowerContext(expression, netmask, exact);
   try {
-    program = assemble(finish(lowerExpr(ctx, ast)), snaplen);
+    return assemble(finish(lowerExpr(ctx, ast)), snaplen);
   } catch (error) {
     // Lowering recurses over the tree; a pathological expression can exhaust the stack.
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
@@ -63,11 +82,32 @@ export function compileProgram(expression: string, options: CompileOptions = {})
     }
     throw error;
   }
-  if (options.optimize === false) return program;
-  // libpcap refuses a filter its optimiser proves can never match ("expression
-  // rejects all packets"); the two optimisers prove different things, so fmagent
-  // compiles such a filter (it matches nothing) rather than refuse filters tcpdump takes.
-  return optimizeProgram(program);
+}
+
+/**
+ * tcpdump (libpcap's optimiser on) refuses a filter its optimiser reduces to
+ * `ret #0`, and one on which the optimiser fails (a division by a constant
+ * that folds to zero). Decided on gencode's program (`exactProgram`, or
+ * lowered here), as libpcap decides it; fmagent's own optimiser proves other
+ * things and plays no part.
+ */
+function refuseWhatLibpcapRefuses(
+  expression: string,
+  ast: Expr,
+  netmask: number | undefined,
+  exactProgram: RawProgram | undefined,
+): void {
+  let gencode = exactProgram;
+  if (gencode === undefined) {
+    try {
+      gencode = lowerProgram(expression, ast, netmask, true, DEFAULT_SNAPLEN);
+    } catch {
+      return; // gencode's shape needs more scratch memory: keep the filter (never refuse more)
+    }
+  }
+  const verdict = libpcapVerdict(gencode);
+  if (verdict.kind === "rejects all") throw new FilterRejectsAllError();
+  if (verdict.kind === "error") throw new FilterSemanticError(verdict.message);
 }
 
 function turnsOffLibpcapOptimizer(node: Expr): boolean {

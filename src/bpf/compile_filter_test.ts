@@ -1,5 +1,5 @@
 import { compileFilter, compileProgram } from "./compile_filter.ts";
-import { FilterSemanticError } from "./errors.ts";
+import { FilterRejectsAllError, FilterSemanticError } from "./errors.ts";
 
 function assert(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
@@ -39,6 +39,39 @@ Deno.test("compileFilter refuses other link types and ip broadcast without a net
     } catch (error) {
       assert(error instanceof FilterSemanticError && error.exitCode === 2, String(error));
     }
+  }
+});
+
+Deno.test("compileProgram refuses what libpcap's optimiser reduces to ret #0, only when optimising", () => {
+  for (const expression of ["ip and ip6", "tcp and udp", "port 80 and not port 80", "1 = 2"]) {
+    try {
+      compileProgram(expression);
+      throw new Error(`accepted ${expression}`);
+    } catch (error) {
+      assert(error instanceof FilterRejectsAllError, String(error));
+      const refusal = error as FilterRejectsAllError;
+      assert(refusal instanceof FilterSemanticError && refusal.exitCode === 2, String(error));
+      assert(refusal.message.endsWith("expression rejects all packets"), refusal.message);
+    }
+    // As `tcpdump -O`: without the optimiser the program is printed.
+    assert(compileProgram(expression, { optimize: false }).length > 1, expression);
+    assert(
+      compileProgram(expression, { optimize: false, exactGencode: true }).length > 1,
+      expression,
+    );
+  }
+  // Never refused by libpcap: its optimiser does not prove these empty, or is off
+  // (protochain, geneve).
+  for (
+    const expression of [
+      "mpls and llc",
+      "ip and 1+1 = 3",
+      "geneve and ip and ip6",
+      "ip protochain 6 and tcp and udp",
+    ]
+  ) {
+    compileProgram(expression);
+    compileProgram(expression, { exactGencode: true });
   }
 });
 

@@ -48,3 +48,15 @@ export class FilterSemanticError extends Error {
     super(`Cannot compile filter: ${reason}`);
   }
 }
+
+/**
+ * libpcap's optimiser reduces the filter to `ret #0`, so tcpdump refuses it
+ * ("expression rejects all packets"); fmagent refuses the same filters
+ * (program/rejects_all/). Only when optimising, as tcpdump without `-O`.
+ */
+export class FilterRejectsAllError extends FilterSemanticError {
+  override name = "FilterRejectsAllError";
+  constructor() {
+    super("expression rejects all packets");
+  }
+}

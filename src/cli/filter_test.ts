@@ -44,7 +44,8 @@ Deno.test("filter EXPR -w FILE writes what tcpdump selects, timestamps to the na
       [["tcp", "or", "arp"], ["tcp", "or", "arp"]],
       [["not", "udp"], ["not", "udp"]],
       [["-c", "77", "udp"], ["-c", "77", "udp"]],
-      [["ip", "and", "not", "ip"], ["ip", "and", "not", "ip"]],
+      // Matches nothing; `ip and not ip` is refused now, as tcpdump refuses it.
+      [["mpls", "and", "llc"], ["mpls", "and", "llc"]],
       [["ether[0]", "&", "1", "=", "0"], ["ether[0]", "&", "1", "=", "0"]],
     ];
     for (const [ours, theirs] of cases) {

@@ -1,8 +1,10 @@
 /**
  * Reject tests: every expression in fixtures/rejects.txt is refused by
- * tcpdump (checked here too) and by fmagent, with a typed error of exit status 2.
+ * tcpdump (checked here too) and by fmagent, with a typed error of exit status 2
+ * (FilterRejectsAllError exactly where tcpdump says "expression rejects all packets").
  */
 import { compileProgram } from "../../src/bpf/compile_filter.ts";
+import { FilterRejectsAllError } from "../../src/bpf/errors.ts";
 import { readFixture } from "./support/corpus.ts";
 import { pool, tcpdumpAccepts } from "./support/tcpdump_oracle.ts";
 
@@ -23,6 +25,10 @@ Deno.test("expressions tcpdump refuses are refused", async () => {
       } catch (error) {
         const code = (error as { exitCode?: unknown }).exitCode;
         if (code !== 2) failures.push(`${expression}: threw ${String(error)} without exitCode 2`);
+        const rejectsAll = verdicts[i]!.error.includes("expression rejects all packets");
+        if (rejectsAll !== error instanceof FilterRejectsAllError) {
+          failures.push(`${expression}: fmagent: ${String(error)}; tcpdump: ${verdicts[i]!.error}`);
+        }
       }
     });
     if (failures.length > 0) throw new Error(failures.join("\n"));

@@ -77,3 +77,26 @@ export async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Pro
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
   return results;
 }
+
+/**
+ * The program tcpdump compiles for an expression, in `-ddd` form, with
+ * libpcap's optimiser (default) or without (`-O`); undefined when refused.
+ */
+export async function tcpdumpProgramText(
+  expression: string,
+  dir: string,
+  optimize = true,
+): Promise<string | undefined> {
+  const exprFile = `${dir}/expr-${crypto.randomUUID()}.txt`;
+  await Deno.writeTextFile(exprFile, expression);
+  try {
+    const out = await new Deno.Command("tcpdump", {
+      args: [...(optimize ? [] : ["-O"]), "-ddd", "-n", "-F", exprFile],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout) : undefined;
+  } finally {
+    await Deno.remove(exprFile);
+  }
+}

@@ -3,7 +3,9 @@
  * `proto[index:size]` with the protocol checks it implies, and the compare
  * (libpcap gen_load, gen_arth, gen_relation). Protocol checks of every load
  * in a relation run before any of its loads, as in libpcap; values are kept in
- * A, and in a scratch slot while the right operand is computed.
+ * A, and in a scratch slot while the right operand is computed. With
+ * exactGencode, relations are built as gencode.c builds them instead
+ * (arith_gencode.ts).
  */
 import { FilterSemanticError } from "../../errors.ts";
 import type { RawInstruction } from "../../program/raw_instruction.ts";
@@ -49,7 +51,8 @@ import {
 } from "./context.ts";
 import { ETHERTYPE, linkType } from "./ether.ts";
 import { notLaterFragment } from "./ip.ts";
-import { IP_PROTOCOL_OF, protoAbbrev } from "./proto_abbrev.ts";
+import { IP_PROTOCOL_OF, NETWORK_PROTOS, protoAbbrev, TRANSPORT_PROTOS } from "./proto_abbrev.ts";
+import { gencodeRelation } from "./arith_gencode.ts";
 
 /** Code that leaves a value in A, the checks that must hold first, and what libpcap knows of it. */
 interface Value {
@@ -81,30 +84,6 @@ function andChecks(a: Cond | undefined, b: Cond | undefined): Cond | undefined {
   if (b === undefined) return a;
   return and(a, b);
 }
-
-const NETWORK_PROTOS = new Set([
-  "ip",
-  "arp",
-  "rarp",
-  "atalk",
-  "decnet",
-  "sca",
-  "lat",
-  "moprc",
-  "mopdl",
-  "ip6",
-]);
-const TRANSPORT_PROTOS = new Set([
-  "sctp",
-  "tcp",
-  "udp",
-  "icmp",
-  "igmp",
-  "igrp",
-  "pim",
-  "vrrp",
-  "carp",
-]);
 
 function loadValue(ctx: LowerContext, proto: string, indexExpr: Arith, size: 1 | 2 | 4): Value {
   const index = value(ctx, indexExpr);
@@ -246,6 +225,7 @@ function withRight(
 
 /** `left RELOP right`. */
 export function relation(ctx: LowerContext, node: Extract<Expr, { kind: "relation" }>): Cond {
+  if (ctx.exactGencode) return gencodeRelation(ctx, node);
   const left = value(ctx, node.left);
   const [jump, negate] = node.op === ">"
     ? [BPF_JGT, false]

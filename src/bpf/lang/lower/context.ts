@@ -37,9 +37,14 @@ export interface LowerContext {
   readonly expression: string;
   readonly netmask: number | undefined;
   /**
-   * Make exactly the loads libpcap's gencode.c makes. Off by default: then a
-   * compare whose mask is zero is left out, as libpcap's optimiser leaves it
-   * out, so frames too short for that load get tcpdump's verdict.
+   * Make the program libpcap's gencode.c makes, block for block: the same
+   * loads, tests and jumps (relations through scratch memory, the link type
+   * tested again for each host direction, port tests repeated for each
+   * protocol). libpcap's optimiser starts from that program, and what it
+   * proves depends on its shape (rejects_all/). Off by default: then the
+   * program is smaller, and a compare whose mask is zero is left out, as
+   * libpcap's optimiser leaves it out, so frames too short for that load get
+   * tcpdump's verdict.
    */
   readonly exactGencode: boolean;
   /** The link-layer type field (Ethernet type / PPP protocol). */
@@ -62,6 +67,8 @@ export interface LowerContext {
   offLinkHdr: Offset;
   /** Scratch slots in use. */
   readonly usedSlots: boolean[];
+  /** With exactGencode, where the next slot search starts (libpcap allocates round robin). */
+  nextSlot: number;
 }
 
 export function newLowerContext(
@@ -83,10 +90,21 @@ export function newLowerContext(
     offLinkHdr: { constant: 0, slot: undefined },
     geneve: false,
     usedSlots: new Array<boolean>(BPF_MEMWORDS).fill(false),
+    nextSlot: 0,
   };
 }
 
 export function allocSlot(ctx: LowerContext): number {
+  if (ctx.exactGencode) {
+    // gencode.c's alloc_reg: the first free slot from where the last search stopped.
+    for (let n = 0; n < BPF_MEMWORDS; n++) {
+      if (!ctx.usedSlots[ctx.nextSlot]) {
+        ctx.usedSlots[ctx.nextSlot] = true;
+        return ctx.nextSlot;
+      }
+      ctx.nextSlot = (ctx.nextSlot + 1) % BPF_MEMWORDS;
+    }
+  }
   const i = ctx.usedSlots.indexOf(false);
   if (i < 0) throw new FilterSemanticError("expression too complicated (out of scratch memory)");
   ctx.usedSlots[i] = true;

@@ -34,11 +34,15 @@ function hostOp(
   srcOffset: number,
   dstOffset: number,
 ): Cond {
-  const type = linkType(ctx, proto);
   // A zero mask always matches: libpcap's optimiser drops that load (see LowerContext.exactGencode).
   const at = (offset: number) => () =>
     mask === 0 && !ctx.exactGencode ? always() : maskedCmp(ctx, "net", offset, 4, addr, mask);
-  return and(type, byDirection(dir, at(srcOffset), at(dstOffset)));
+  // gencode.c tests the link type again for each direction.
+  if (ctx.exactGencode) {
+    const each = (offset: number) => () => and(linkType(ctx, proto), at(offset)());
+    return byDirection(dir, each(srcOffset), each(dstOffset));
+  }
+  return and(linkType(ctx, proto), byDirection(dir, at(srcOffset), at(dstOffset)));
 }
 
 /** `[ip|arp|rarp] [dir] host|net ADDR[/MASK]` (gen_host for IPv4 addresses). */

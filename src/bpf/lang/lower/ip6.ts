@@ -53,6 +53,11 @@ export function ipv6Host(
     if (words.length === 0) return always();
     return all(...words.map((i) => maskedCmp(ctx, "net", offset + 4 * i, 4, a[i]!, m[i]!)));
   };
+  // gencode.c tests the link type again for each direction.
+  if (ctx.exactGencode) {
+    const each = (offset: number) => () => and(linkType(ctx, ETHERTYPE.ip6), at(offset)());
+    return byDirection(dir, each(8), each(24));
+  }
   return and(linkType(ctx, ETHERTYPE.ip6), byDirection(dir, at(8), at(24)));
 }
 

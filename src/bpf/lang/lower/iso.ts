@@ -2,7 +2,7 @@
  * OSI protocols over 802.2 LLC: `iso`, `clnp`, `esis`, `isis` and the IS-IS
  * levels and PDU types (`l1`, `l2`, `iih`, `lsp`, `snp`, `csnp`, `psnp`).
  */
-import { and, any, type Cond } from "./blocks.ts";
+import { and, any, type Cond, or } from "./blocks.ts";
 import { cmp, type LowerContext } from "./context.ts";
 import { linkType, LLCSAP } from "./ether.ts";
 
@@ -36,5 +36,10 @@ export function isIsisLevel(keyword: string): boolean {
 /** `l1`, `l2`, `iih`, `lsp`, `snp`, `csnp`, `psnp`. */
 export function isisLevel(ctx: LowerContext, keyword: string): Cond {
   const types = ISIS_PDU_TYPES[keyword] ?? [];
-  return any(...types.map((t) => isisPduType(ctx, t)));
+  if (!ctx.exactGencode) return any(...types.map((t) => isisPduType(ctx, t)));
+  // gencode.c ors each further type in front: the last listed is tested first.
+  const [first, second, ...rest] = types.map((t) => () => isisPduType(ctx, t));
+  let cond = or(first!(), second!());
+  for (const next of rest) cond = or(next(), cond);
+  return cond;
 }

@@ -184,7 +184,7 @@ function lowerNumber(ctx: LowerContext, q: Qualifiers, v: number): Cond {
     case "port":
       return portRange(ctx, checkPort(v), v, portProtocol(q.proto, "port"), q.dir);
     case "portrange":
-      return portRange(ctx, checkPort(v), v, portProtocol(q.proto, "portrange"), q.dir);
+      return portRange(ctx, checkPort(v), v, portProtocol(q.proto, "portrange"), q.dir, true);
     case "gateway":
       throw new FilterSemanticError("'gateway' requires a name");
     case "proto":
@@ -269,7 +269,7 @@ function lowerName(ctx: LowerContext, q: Qualifiers, name: string): Cond {
     }
     case "portrange": {
       const { low, high, proto } = servicePortRange(name, portProtocol(q.proto, "portrange"));
-      return portRange(ctx, checkPort(low), checkPort(high), proto, q.dir);
+      return portRange(ctx, checkPort(low), checkPort(high), proto, q.dir, true);
     }
     case "proto":
     case "protochain": {

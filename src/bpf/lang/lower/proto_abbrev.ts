@@ -107,3 +107,29 @@ export function protoNumber(ctx: LowerContext, value: number, proto: string | un
       throw new FilterSemanticError(`'${proto} proto' is bogus`);
   }
 }
+
+/** Protocols `proto[index]` may name: at the network layer (indexed from its header)... */
+export const NETWORK_PROTOS: ReadonlySet<string> = new Set([
+  "ip",
+  "arp",
+  "rarp",
+  "atalk",
+  "decnet",
+  "sca",
+  "lat",
+  "moprc",
+  "mopdl",
+  "ip6",
+]);
+/** ...and at the transport layer (indexed from the end of the IPv4 header). */
+export const TRANSPORT_PROTOS: ReadonlySet<string> = new Set([
+  "sctp",
+  "tcp",
+  "udp",
+  "icmp",
+  "igmp",
+  "igrp",
+  "pim",
+  "vrrp",
+  "carp",
+]);

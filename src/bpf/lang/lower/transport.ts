@@ -14,8 +14,11 @@ export const IPPROTO = { tcp: 6, udp: 17, sctp: 132 } as const;
 /** A port test at `offset` in the transport header (0 source, 2 destination). */
 type PortAtom = (rel: "ipv4payload" | "ipv6payload", offset: number) => Cond;
 
-function portAtom(ctx: LowerContext, low: number, high: number): PortAtom {
-  if (low === high) return (rel, offset) => cmp(ctx, rel, offset, 2, low);
+function portAtom(ctx: LowerContext, low: number, high: number, range: boolean): PortAtom {
+  // gencode.c tests a range as a range even when it is one port.
+  if (low === high && !(range && ctx.exactGencode)) {
+    return (rel, offset) => cmp(ctx, rel, offset, 2, low);
+  }
   return (rel, offset) =>
     and(cmpAtLeast(ctx, rel, offset, 2, low), not(cmpGreater(ctx, rel, offset, 2, high)));
 }
@@ -25,7 +28,8 @@ function portAtom(ctx: LowerContext, low: number, high: number): PortAtom {
  * libpcap repeats the fragment and port tests after each of the three; as
  * only one protocol can match and the tests after it are the same, testing
  * them once after the three gives the same verdict, with the same loads, on
- * every packet, in a third of the code.
+ * every packet, in a third of the code. With exactGencode they are repeated
+ * (`eachProtocol`), as libpcap's optimiser starts from that program.
  */
 function protocolTest(ctx: LowerContext, offset: number, proto: number | undefined): Cond {
   if (proto !== undefined) return cmp(ctx, "net", offset, 1, proto);
@@ -36,12 +40,20 @@ function protocolTest(ctx: LowerContext, offset: number, proto: number | undefin
   );
 }
 
+/** gen_port's `tcp or udp or sctp` when no protocol is given, each with its own tests. */
+function eachProtocol(op: (proto: number) => Cond): Cond {
+  return or(op(IPPROTO.sctp), or(op(IPPROTO.tcp), op(IPPROTO.udp)));
+}
+
 function portOp4(
   ctx: LowerContext,
   atom: PortAtom,
   proto: number | undefined,
   dir: DirQualifier,
 ): Cond {
+  if (proto === undefined && ctx.exactGencode) {
+    return eachProtocol((p) => portOp4(ctx, atom, p, dir));
+  }
   const guard = and(protocolTest(ctx, 9, proto), notLaterFragment(ctx));
   return and(guard, byDirection(dir, () => atom("ipv4payload", 0), () => atom("ipv4payload", 2)));
 }
@@ -52,13 +64,16 @@ function portOp6(
   proto: number | undefined,
   dir: DirQualifier,
 ): Cond {
+  if (proto === undefined && ctx.exactGencode) {
+    return eachProtocol((p) => portOp6(ctx, atom, p, dir));
+  }
   const guard = protocolTest(ctx, 6, proto);
   return and(guard, byDirection(dir, () => atom("ipv6payload", 0), () => atom("ipv6payload", 2)));
 }
 
 /**
- * `[tcp|udp|sctp] [dir] port N` and `portrange LOW-HIGH`: IPv6 first, then
- * IPv4, as libpcap orders them.
+ * `[tcp|udp|sctp] [dir] port N` and `portrange LOW-HIGH` (`range`): IPv6
+ * first, then IPv4, as libpcap orders them.
  */
 export function portRange(
   ctx: LowerContext,
@@ -66,9 +81,13 @@ export function portRange(
   high: number,
   proto: number | undefined,
   dir: DirQualifier,
+  range = false,
 ): Cond {
   if (low > high) [low, high] = [high, low];
-  return or(portRangeV6(ctx, low, high, proto, dir), portRangeV4(ctx, low, high, proto, dir));
+  return or(
+    portRangeV6(ctx, low, high, proto, dir, range),
+    portRangeV4(ctx, low, high, proto, dir, range),
+  );
 }
 
 /** The IPv4 half of `portRange` (libpcap gen_port / gen_portrange). */
@@ -78,8 +97,9 @@ export function portRangeV4(
   high: number,
   proto: number | undefined,
   dir: DirQualifier,
+  range = false,
 ): Cond {
-  const atom = portAtom(ctx, low, high);
+  const atom = portAtom(ctx, low, high, range);
   return and(linkType(ctx, ETHERTYPE.ip), portOp4(ctx, atom, proto, dir));
 }
 
@@ -90,7 +110,8 @@ export function portRangeV6(
   high: number,
   proto: number | undefined,
   dir: DirQualifier,
+  range = false,
 ): Cond {
-  const atom = portAtom(ctx, low, high);
+  const atom = portAtom(ctx, low, high, range);
   return and(linkType(ctx, ETHERTYPE.ip6), portOp6(ctx, atom, proto, dir));
 }
