@@ -14,6 +14,7 @@
  * each side used in that run.
  */
 import { ensureBenchCaptures } from "./data.ts";
+import { RUNTIME_V8_FLAGS } from "../compile/permissions.ts";
 
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 const PEER_SOURCE = new URL("../tests/ring/peer/ring_peer.c", import.meta.url).pathname;
@@ -48,7 +49,7 @@ function argv(side: Side, peer: string, role: Role, ring: string, file: string):
   const args = role === "produce"
     ? ["produce", "-i", ring, file]
     : ["consume", "-i", ring, "-w", file];
-  return [Deno.execPath(), "run", "--allow-all", MAIN, ...args];
+  return [Deno.execPath(), "run", "--allow-all", ...RUNTIME_V8_FLAGS, MAIN, ...args];
 }
 
 /**
@@ -168,7 +169,7 @@ async function measureIdle(
   await resetRing(ring);
   const fm = (args: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN, ...args],
+      args: ["run", "--allow-all", ...RUNTIME_V8_FLAGS, MAIN, ...args],
       stdout: "null",
       stderr: "null",
     }).spawn();

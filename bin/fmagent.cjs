@@ -17,6 +17,8 @@ const args = [
   // --allow-all: Deno refuses /dev paths (rings in /dev/shm, -w /dev/stdout) under narrower
   // flags, and --allow-ffi, which the ring needs, grants what libc can do anyway.
   "--allow-all",
+  // compile/permissions.ts RUNTIME_V8_FLAGS: the whole program goes into Deno's code cache.
+  "--v8-flags=--no-lazy",
   path.join(root, "src", "cli", "main.ts"),
   ...process.argv.slice(2),
 ];

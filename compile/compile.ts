@@ -13,7 +13,7 @@
  */
 import { bundle } from "./bundle.ts";
 import { BUILD_DIR, DENO_ENTRY, DIST_DIR } from "./paths.ts";
-import { ISOLATION_FLAGS, RUNTIME_PERMISSIONS } from "./permissions.ts";
+import { ISOLATION_FLAGS, RUNTIME_PERMISSIONS, RUNTIME_V8_FLAGS } from "./permissions.ts";
 import { VERSION } from "../src/version.ts";
 
 export interface CompileTarget {
@@ -175,6 +175,7 @@ export async function compileBinaries(options: CompileOptions = {}): Promise<str
         "compile",
         ...ISOLATION_FLAGS.filter((f) => f !== "--no-prompt"),
         ...RUNTIME_PERMISSIONS,
+        ...RUNTIME_V8_FLAGS,
         "--target",
         target.triple,
         "--output",

@@ -21,6 +21,18 @@
 export const RUNTIME_PERMISSIONS: readonly string[] = ["--allow-all"];
 
 /**
+ * V8 flags every fmagent process runs with. `--no-lazy` compiles each function
+ * when its module loads instead of on its first call, so Deno's code cache
+ * (written after the first run) holds the bytecode of the whole program. The
+ * first filter a process compiles then no longer pays for compiling the
+ * filter compiler itself (~1000 lines of optimiser and front end): 8–11 ms →
+ * 2–5 ms for `udp` here, with the whole command no slower to start
+ * (BENCHMARKS.md, Filter). bin/fmagent.cjs repeats this list (it cannot import
+ * TypeScript), and deno.json's `fmagent` task.
+ */
+export const RUNTIME_V8_FLAGS: readonly string[] = ["--v8-flags=--no-lazy"];
+
+/**
  * Flags that make `deno run` of the bundle independent of where it is started:
  * no deno.json/package.json/lock file from the working directory, no network
  * fetches, no permission prompts.

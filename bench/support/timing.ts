@@ -1,5 +1,6 @@
 /** Wall-clock timing of whole commands, for benchmarks that compare fmagent with C tools. */
 
+import { RUNTIME_V8_FLAGS } from "../../compile/permissions.ts";
 export interface CommandSpec {
   readonly label: string;
   readonly cmd: string;
@@ -43,5 +44,9 @@ export async function compareCommands(
 /** The fmagent CLI from source, as `deno task fmagent` runs it. */
 export function fmagentCommand(label: string, args: readonly string[]): CommandSpec {
   const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
-  return { label, cmd: Deno.execPath(), args: ["run", "--allow-all", "--quiet", main, ...args] };
+  return {
+    label,
+    cmd: Deno.execPath(),
+    args: ["run", "--allow-all", ...RUNTIME_V8_FLAGS, "--quiet", main, ...args],
+  };
 }

@@ -11,7 +11,7 @@
  */
 import { bundle } from "../bundle.ts";
 import { BUILD_DIR, DENO_BINARY, DENO_ENTRY, DIST_DIR, fromFileUrl } from "../paths.ts";
-import { ISOLATION_FLAGS, RUNTIME_PERMISSIONS } from "../permissions.ts";
+import { ISOLATION_FLAGS, RUNTIME_PERMISSIONS, RUNTIME_V8_FLAGS } from "../permissions.ts";
 
 const SOURCE_DIR = fromFileUrl(new URL("./", import.meta.url));
 
@@ -85,6 +85,7 @@ export function manifestEntries(): string[] {
     "arg:run",
     ...ISOLATION_FLAGS.map((f) => `arg:${f}`),
     ...RUNTIME_PERMISSIONS.map((f) => `arg:${f}`),
+    ...RUNTIME_V8_FLAGS.map((f) => `arg:${f}`),
     "arg:{dir}/fmagent.js",
     // Deno's own caches (V8 code cache) beside the extraction: no HOME needed.
     "env:DENO_DIR={dir}/deno_dir",

@@ -8,6 +8,9 @@ import { DEFAULT_RING_PATH } from "../ring/options.ts";
 import { pcapSink } from "../ring/pcap_sink.ts";
 import { loadRingFilter } from "../ring/ring_filter.ts";
 import { textSink } from "../ring/text_sink.ts";
+import { vectorPcapSink } from "../ring/vector_sink.ts";
+import { HOST_LITTLE_ENDIAN } from "../ring/layout.ts";
+import { vectorIo } from "../../ffi/vector_io.deno.ts";
 
 const EXAMPLES = `
 Examples:
@@ -65,11 +68,14 @@ export function run(args: readonly string[], io: Io): Promise<number> {
       verbose?: boolean;
     }>();
     const filter = await loadRingFilter(o.bpf, o.program);
-    const output = await openOutput(o.write, io);
+    const output = await openOutput(o.write, io, o.print !== true && canWriteVectors);
     try {
-      const sink: RingPacketSink = o.print === true
+      const sinkOptions = o.snaplen === undefined ? {} : { snaplen: o.snaplen };
+      const sink: RingPacketSink = output.fd !== undefined
+        ? vectorPcapSink(output.fd, vectorIo!, sinkOptions)
+        : o.print === true
         ? textSink(output.writer)
-        : pcapSink(output.writer, o.snaplen === undefined ? {} : { snaplen: o.snaplen });
+        : pcapSink(output.writer, sinkOptions);
       const notices: Promise<void>[] = [];
       let summary: ConsumeSummary;
       try {
@@ -121,16 +127,29 @@ function syncWriter(target: { writeSync(bytes: Uint8Array): number }): ByteWrite
   return { write: (bytes) => Promise.resolve(target.writeSync(bytes)) };
 }
 
-async function openOutput(path: string, io: Io): Promise<{ writer: ByteWriter; close(): void }> {
+/** Where consume writes: a ByteWriter, or a file descriptor for the zero-copy sink. */
+type Output =
+  | { readonly writer: ByteWriter; readonly fd?: undefined; close(): void }
+  | { readonly fd: number; close(): void };
+
+/** Records go out with writev (zero copy) where the output is a descriptor of this process. */
+const canWriteVectors = vectorIo !== undefined && HOST_LITTLE_ENDIAN;
+const STDOUT_FD = 1;
+
+async function openOutput(path: string, io: Io, vectors: boolean): Promise<Output> {
   if (path === "-") {
-    return {
-      writer: io.stdout === Deno.stdout ? syncWriter(Deno.stdout) : io.stdout,
-      close: () => {},
-    };
+    if (io.stdout !== Deno.stdout) return { writer: io.stdout, close: () => {} };
+    if (vectors) return { fd: STDOUT_FD, close: () => {} };
+    return { writer: syncWriter(Deno.stdout), close: () => {} };
   }
   try {
+    // Deno opens (creates, truncates) the file and names any failure exactly;
+    // the descriptor for writev is a second open of the same file.
     const file = await Deno.open(path, { write: true, create: true, truncate: true });
-    return { writer: syncWriter(file), close: () => file.close() };
+    const fd = vectors ? vectorIo!.openWrite(path) : -1;
+    if (fd < 0) return { writer: syncWriter(file), close: () => file.close() };
+    file.close();
+    return { fd, close: () => vectorIo!.close(fd) };
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound
       ? "no such directory"

@@ -309,6 +309,15 @@ async function copySources(
 }
 
 /**
+ * Packets per fillSlots call. A call that loops over a whole batch (8192
+ * packets) gets its loop optimised mid-call (on-stack replacement) before the
+ * code after the loop ever ran; V8 then deoptimised that code at every loop
+ * exit, about 50 times per 2M packets, each time running the loop slowly for
+ * a while. Called often with short runs, the function is optimised whole.
+ */
+const FILL_CHUNK = 256;
+
+/**
  * Writes packets of `batch` from `cursor.next` into free slots until the
  * batch is done, the ring is full, the count limit is reached or a packet is
  * not Ethernet; publishes Put every 32 packets so the consumer works while we
@@ -331,7 +340,8 @@ function fillSlots(
   const sourceView = viewOf(bytes);
   const { offset: offsets, caplen: caplens, wirelen: wirelens, sec: secs, nsec: nsecs } = batch;
   const linkTypes = batch.linkType;
-  const n = batch.count;
+  // At most FILL_CHUNK packets a call (the caller calls again): see FILL_CHUNK.
+  const n = Math.min(batch.count, cursor.next + FILL_CHUNK);
   let { baseSec, baseLow, baseHigh } = cursor;
   let put = state.put;
   let get = state.get;

@@ -1,5 +1,6 @@
 /** Shared helpers of the ring tests: the C peer, the CLI as a subprocess, sample captures. */
 import { withTempDir as withTempDirOf } from "../support/temp_dir.ts";
+import { RUNTIME_V8_FLAGS } from "../../compile/permissions.ts";
 import { buildPcap, type CapturedPacket } from "../support/packet_builder.ts";
 
 export const REPO_ROOT = new URL("../../", import.meta.url);
@@ -54,7 +55,7 @@ export function spawnFmagent(
   options: { stdin?: "piped" | "null"; stdout?: "piped" | "null" } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
+    args: ["run", "--allow-all", ...RUNTIME_V8_FLAGS, MAIN, ...args],
     stdin: options.stdin ?? "null",
     stdout: options.stdout ?? "null",
     stderr: "piped",

@@ -1,4 +1,5 @@
 /** Runs the real fmagent CLI from source as a subprocess, as a user would. */
+import { RUNTIME_V8_FLAGS } from "../../compile/permissions.ts";
 
 export const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
@@ -20,7 +21,7 @@ export async function fmagent(
   options: CliOptions = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
+    args: ["run", "--allow-all", ...RUNTIME_V8_FLAGS, "--quiet", MAIN, ...args],
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
