@@ -3,6 +3,13 @@
  * scanner.l: longest match wins, keywords and named constants beat names of
  * the same length, and names may contain `-`, `_` and `.` (so `len-1` is one
  * name, as in tcpdump).
+ *
+ * Each token form has a scanner: a function that returns how many characters
+ * of the form start at a position (0 = no match), with the form in its doc
+ * (libpcap's names: B = 1 or 2 hex digits, N = `0x` hex digits or decimal
+ * digits). They read char codes rather than run RegExps: V8 compiles each
+ * RegExp on its first exec, which cost the first compile in a fresh process
+ * about a millisecond.
  */
 import { FilterSyntaxError } from "../errors.ts";
 import { NAMED_NUMBERS } from "./named_numbers.ts";
@@ -33,29 +40,242 @@ export interface Token {
 const OPERATORS2 = [">=", "<=", "!=", "==", "<<", ">>", "&&", "||"];
 const OPERATORS1 = "+-*/%:[]!<>()&|^=";
 
-const N = "(?:0[xX][0-9A-Fa-f]+|[0-9]+)";
-const B = "[0-9A-Fa-f]{1,2}";
-const B2 = "(?:[0-9A-Fa-f]{4})";
-const PATTERNS = {
-  mac: new RegExp(
-    `(?:${B}:${B}:${B}:${B}:${B}:${B}|${B}-${B}-${B}-${B}-${B}-${B}|${B}\\.${B}\\.${B}\\.${B}\\.${B}\\.${B}|${B2}\\.${B2}\\.${B2}|${B2}{3})`,
-    "y",
-  ),
-  num: new RegExp(N, "y"),
-  hid: new RegExp(`${N}(?:\\.${N}){1,3}`, "y"),
-  // Candidate IPv6 text; validated by parseIpv6 (libpcap lists every form).
-  hid6: /[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]+\.[0-9]+\.[0-9]+)?/y,
-  bogusMac: new RegExp(`${B}:+(?:${B}:+)+`, "y"),
-  id: /[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/y,
-  aid: new RegExp(`\\$${B}`, "y"),
-  escaped: /\\[^ !()\n\t]+/y,
-} as const;
+// Char codes.
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const BANG = 0x21;
+const DOLLAR = 0x24;
+const OPEN = 0x28;
+const CLOSE = 0x29;
+const DASH = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const SEVEN = 0x37;
+const NINE = 0x39;
+const COLON = 0x3a;
+const BACKSLASH = 0x5c;
+const UNDERSCORE = 0x5f;
+const LOWER_A = 0x61;
+const LOWER_F = 0x66;
+const LOWER_X = 0x78;
+const LOWER_Z = 0x7a;
+/** Or-ed into an ASCII letter's code, gives the lower-case letter's. */
+const LOWER_CASE_BIT = 0x20;
 
-function matchAt(pattern: RegExp, text: string, at: number): string | undefined {
-  pattern.lastIndex = at;
-  const m = pattern.exec(text);
-  return m === null ? undefined : m[0];
+// Character classes. Past the end of the text charCodeAt gives NaN, which is in none.
+const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
+const isOctalDigit = (c: number): boolean => c >= ZERO && c <= SEVEN;
+const isLetter = (c: number): boolean =>
+  (c | LOWER_CASE_BIT) >= LOWER_A && (c | LOWER_CASE_BIT) <= LOWER_Z;
+const isHexDigit = (c: number): boolean =>
+  isDigit(c) || ((c | LOWER_CASE_BIT) >= LOWER_A && (c | LOWER_CASE_BIT) <= LOWER_F);
+const isLetterOrDigit = (c: number): boolean => isDigit(c) || isLetter(c);
+
+/** How many hex digits (at most `max`) start at `at`. */
+function hexDigits(s: string, at: number, max: number): number {
+  let n = 0;
+  while (n < max && isHexDigit(s.charCodeAt(at + n))) n++;
+  return n;
 }
+
+/** How many decimal digits start at `at`. */
+function decimalDigits(s: string, at: number): number {
+  let n = 0;
+  while (isDigit(s.charCodeAt(at + n))) n++;
+  return n;
+}
+
+/** Whether `text` has 1 to `max` characters, all accepted by `accept`. */
+function isRun(text: string, max: number, accept: (c: number) => boolean): boolean {
+  if (text.length === 0 || text.length > max) return false;
+  for (let i = 0; i < text.length; i++) if (!accept(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/** `N`: `0x` (or `0X`) and hex digits, else decimal digits. */
+function scanNumber(s: string, at: number): number {
+  const hexPrefix = s.charCodeAt(at) === ZERO &&
+    (s.charCodeAt(at + 1) | LOWER_CASE_BIT) === LOWER_X && isHexDigit(s.charCodeAt(at + 2));
+  return hexPrefix ? 2 + hexDigits(s, at + 2, Infinity) : decimalDigits(s, at);
+}
+
+/** `B?B?B?B?B?B` with `?` = `separator`: six bytes of a MAC address. */
+function scanSixBytes(s: string, at: number, separator: number): number {
+  let p = at;
+  for (let i = 0; i < 6; i++) {
+    if (i > 0 && s.charCodeAt(p++) !== separator) return 0;
+    const digits = hexDigits(s, p, 2);
+    if (digits === 0) return 0;
+    p += digits;
+  }
+  return p - at;
+}
+
+/** `xxxx.xxxx.xxxx`: three groups of exactly four hex digits. */
+function scanThreeWords(s: string, at: number): number {
+  let p = at;
+  for (let i = 0; i < 3; i++) {
+    if (i > 0 && s.charCodeAt(p++) !== DOT) return 0;
+    if (hexDigits(s, p, 4) !== 4) return 0;
+    p += 4;
+  }
+  return p - at;
+}
+
+/**
+ * A MAC address: `B:B:B:B:B:B`, `B-B-B-B-B-B`, `B.B.B.B.B.B`,
+ * `xxxx.xxxx.xxxx` or `xxxxxxxxxxxx` (x = a hex digit).
+ */
+function scanMac(s: string, at: number): number {
+  return scanSixBytes(s, at, COLON) || scanSixBytes(s, at, DASH) || scanSixBytes(s, at, DOT) ||
+    scanThreeWords(s, at) || (hexDigits(s, at, 12) === 12 ? 12 : 0);
+}
+
+/** A dotted IPv4 address or network: `N.N`, `N.N.N` or `N.N.N.N`, the longest there is. */
+function scanDotted(s: string, at: number): number {
+  let p = at + scanNumber(s, at);
+  if (p === at) return 0;
+  let parts = 1;
+  while (parts < 4 && s.charCodeAt(p) === DOT) {
+    const digits = scanNumber(s, p + 1);
+    if (digits === 0) break;
+    p += 1 + digits;
+    parts++;
+  }
+  return parts > 1 ? p - at : 0;
+}
+
+/** `.D.D.D` (D = decimal digits): the end of an IPv6 address written with an IPv4 tail. */
+function scanIpv4Tail(s: string, at: number): number {
+  let p = at;
+  for (let i = 0; i < 3; i++) {
+    if (s.charCodeAt(p) !== DOT) return 0;
+    const digits = decimalDigits(s, p + 1);
+    if (digits === 0) return 0;
+    p += 1 + digits;
+  }
+  return p - at;
+}
+
+/**
+ * Candidate IPv6 text: `h` then 2 to 7 times `:h` (h = 0 to 4 hex digits),
+ * optionally followed by `.D.D.D`. parseIpv6 tells whether it is an address
+ * (libpcap lists every form).
+ */
+function scanIpv6Text(s: string, at: number): number {
+  let p = at + hexDigits(s, at, 4);
+  let groups = 0;
+  while (groups < 7 && s.charCodeAt(p) === COLON) {
+    p += 1 + hexDigits(s, p + 1, 4);
+    groups++;
+  }
+  return groups < 2 ? 0 : p + scanIpv4Tail(s, p) - at;
+}
+
+/** How many `:` are in `text`. */
+function countColons(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === COLON) n++;
+  return n;
+}
+
+/**
+ * An IPv6 address: candidate text (scanIpv6Text) with `::` or with all eight
+ * groups; `1:2:3` and the like are left to the other forms.
+ */
+function scanIpv6(s: string, at: number): number {
+  const length = scanIpv6Text(s, at);
+  const text = s.slice(at, at + length);
+  return text.includes("::") || countColons(text) === 7 ? length : 0;
+}
+
+/** Whether an IPv6 address with `::` starts at `at` (`::1`): it beats the `:` operator. */
+function isIpv6WithDoubleColonAt(s: string, at: number): boolean {
+  return s.slice(at, at + scanIpv6Text(s, at)).includes("::");
+}
+
+/**
+ * A malformed MAC address, refused: `B:` at least twice, any `:` repeated
+ * (`1:2:`, `a::b::`).
+ */
+function scanBogusMac(s: string, at: number): number {
+  let p = at;
+  let parts = 0;
+  for (;;) {
+    const digits = hexDigits(s, p, 2);
+    if (digits === 0 || s.charCodeAt(p + digits) !== COLON) break;
+    p += digits;
+    while (s.charCodeAt(p) === COLON) p++;
+    parts++;
+  }
+  return parts < 2 ? 0 : p - at;
+}
+
+/**
+ * A name (keyword, named number, host, port, protocol): a letter or digit,
+ * then letters, digits, `.`, `-` and `_`, not ending in `-` or `_`.
+ */
+function scanName(s: string, at: number): number {
+  if (!isLetterOrDigit(s.charCodeAt(at))) return 0;
+  let end = at + 1;
+  for (let p = at + 1; p < s.length; p++) {
+    const c = s.charCodeAt(p);
+    if (isLetterOrDigit(c) || c === DOT) end = p + 1;
+    else if (c !== DASH && c !== UNDERSCORE) break;
+  }
+  return end - at;
+}
+
+/** An ARCnet address: `$B`. */
+function scanArcnet(s: string, at: number): number {
+  if (s.charCodeAt(at) !== DOLLAR) return 0;
+  const digits = hexDigits(s, at + 1, 2);
+  return digits === 0 ? 0 : 1 + digits;
+}
+
+/**
+ * An escaped name (`\ip`, never a keyword): `\` then one or more characters
+ * other than space, tab, newline, `!`, `(` and `)`.
+ */
+function scanEscaped(s: string, at: number): number {
+  if (s.charCodeAt(at) !== BACKSLASH) return 0;
+  let p = at + 1;
+  for (; p < s.length; p++) {
+    const c = s.charCodeAt(p);
+    if (c === SPACE || c === TAB || c === LF || c === BANG || c === OPEN || c === CLOSE) break;
+  }
+  return p === at + 1 ? 0 : p - at;
+}
+
+type WordKind = "eid" | "num" | "hid" | "hid6" | "bogusMac" | "id";
+
+interface WordForm {
+  readonly kind: WordKind;
+  /** Length of the form at `at` (0 = no match). */
+  readonly scan: (s: string, at: number) => number;
+}
+
+/**
+ * The forms a word may take, in scanner.l's rule order: the longest match
+ * wins and a tie goes to the earlier form. Keywords and named numbers are
+ * names here, looked up afterwards.
+ */
+const WORD_FORMS: readonly WordForm[] = [
+  { kind: "eid", scan: scanMac },
+  { kind: "num", scan: scanNumber },
+  { kind: "hid", scan: scanDotted },
+  { kind: "hid6", scan: scanIpv6 },
+  { kind: "bogusMac", scan: scanBogusMac },
+  { kind: "id", scan: scanName },
+];
+
+/**
+ * The forms of a word starting with a letter past `f`: only a name (the
+ * others start with a hex digit or `:`).
+ */
+const NAME_ONLY: readonly WordForm[] = [{ kind: "id", scan: scanName }];
 
 /** The 16 bytes of an IPv6 address in text form, or undefined if it is not one. */
 export function parseIpv6(text: string): Uint8Array | undefined {
@@ -65,7 +285,7 @@ export function parseIpv6(text: string): Uint8Array | undefined {
   if (text.slice(lastColon + 1).includes(".")) {
     const parts = text.slice(lastColon + 1).split(".");
     if (parts.length !== 4) return undefined;
-    v4 = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : 256));
+    v4 = parts.map((p) => (isRun(p, 3, isDigit) ? Number(p) : 256));
     if (v4.some((p) => p > 255)) return undefined;
     head = text.slice(0, lastColon + 1) + "0:0";
   }
@@ -80,7 +300,7 @@ export function parseIpv6(text: string): Uint8Array | undefined {
   const bytes = new Uint8Array(16);
   for (let i = 0; i < 8; i++) {
     const w = words[i] ?? "";
-    if (!/^[0-9A-Fa-f]{1,4}$/.test(w)) return undefined;
+    if (!isRun(w, 4, isHexDigit)) return undefined;
     const n = parseInt(w, 16);
     bytes[2 * i] = n >> 8;
     bytes[2 * i + 1] = n & 0xff;
@@ -92,9 +312,11 @@ export function parseIpv6(text: string): Uint8Array | undefined {
 /** Value of a libpcap number (decimal, 0x hex, leading-0 octal), range-checked to 32 bits. */
 function numberValue(text: string, expression: string, at: number): number {
   let value: number;
-  if (/^0[xX]/.test(text)) value = parseInt(text.slice(2), 16);
-  else if (text.length > 1 && text.startsWith("0")) {
-    if (!/^[0-7]+$/.test(text)) {
+  const leadingZero = text.charCodeAt(0) === ZERO;
+  if (leadingZero && (text.charCodeAt(1) | LOWER_CASE_BIT) === LOWER_X) {
+    value = parseInt(text.slice(2), 16);
+  } else if (leadingZero && text.length > 1) {
+    if (!isRun(text, Infinity, isOctalDigit)) {
       throw new FilterSyntaxError(`number ${text} contains non-octal digit`, expression, at);
     }
     value = parseInt(text, 8);
@@ -103,24 +325,6 @@ function numberValue(text: string, expression: string, at: number): number {
     throw new FilterSyntaxError(`number ${text} overflows 32 bits`, expression, at);
   }
   return value;
-}
-
-/**
- * Whether the word at `at` can only be a number or a name: the address forms
- * (MAC, dotted, IPv6, bogus MAC) all need a ':', '.' or '-' right after the
- * leading hex digits (or 0x prefix), or twelve hex digits in a row. Saves
- * compiling and running their patterns for plain numbers and words like `and`.
- */
-function numberOrName(expression: string, at: number): boolean {
-  let end = at;
-  for (; end < expression.length; end++) {
-    const code = expression.charCodeAt(end) | 0x20; // ASCII lower case
-    const hexOrX = (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66) ||
-      code === 0x78;
-    if (!hexOrX) break;
-  }
-  const next = expression[end];
-  return end - at < 12 && next !== ":" && next !== "." && next !== "-";
 }
 
 /** Splits `expression` into tokens, ending with one `eof` token. */
@@ -132,8 +336,8 @@ export function lex(expression: string): Token[] {
     at += length;
   };
   while (at < expression.length) {
-    const c = expression[at] ?? "";
-    if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+    const code = expression.charCodeAt(at);
+    if (code === SPACE || code === TAB || code === LF || code === CR) {
       at++;
       continue;
     }
@@ -144,79 +348,59 @@ export function lex(expression: string): Token[] {
       else push("op", canonical, 2);
       continue;
     }
+    const c = expression[at] ?? "";
     // An IPv6 address may start with "::"; it is longer than the ':' operator.
-    const v6 = c === ":" ? matchAt(PATTERNS.hid6, expression, at) : undefined;
-    if (OPERATORS1.includes(c) && !(v6 !== undefined && v6.includes("::"))) {
+    if (OPERATORS1.includes(c) && !(code === COLON && isIpv6WithDoubleColonAt(expression, at))) {
       if (c === "!") push("keyword", "not", 1);
       else push("op", c, 1);
       continue;
     }
-    if (c === "\\") {
-      const text = matchAt(PATTERNS.escaped, expression, at);
-      if (text !== undefined) {
-        push("id", text.slice(1), text.length);
-        continue;
+    const escaped = scanEscaped(expression, at);
+    if (escaped > 0) {
+      push("id", expression.slice(at + 1, at + escaped), escaped);
+      continue;
+    }
+    const arcnet = scanArcnet(expression, at);
+    if (arcnet > 0) {
+      push("aid", expression.slice(at, at + arcnet), arcnet);
+      continue;
+    }
+    let kind: WordKind | undefined;
+    let length = 0;
+    const forms = isLetter(code) && (code | LOWER_CASE_BIT) > LOWER_F ? NAME_ONLY : WORD_FORMS;
+    for (const form of forms) {
+      const n = form.scan(expression, at);
+      if (n > length) {
+        kind = form.kind;
+        length = n;
       }
     }
-    if (c === "$") {
-      const text = matchAt(PATTERNS.aid, expression, at);
-      if (text !== undefined) {
-        push("aid", text, text.length);
-        continue;
-      }
-    }
-    // Longest match among the address, number and name forms; ties go to the
-    // earlier rule, as in flex (keywords and named numbers are names here).
-    // Addresses and numbers start with a hex digit or ':'; a word starting with
-    // a letter past 'f' can only be a name (this also spares compiling their patterns).
-    const nameOnly = /[G-Zg-z]/.test(c);
-    const candidates: Array<[TokenKind | "bogusMac", string | undefined]> = nameOnly
-      ? [["id", matchAt(PATTERNS.id, expression, at)]]
-      : numberOrName(expression, at)
-      ? [
-        ["num", matchAt(PATTERNS.num, expression, at)],
-        ["id", matchAt(PATTERNS.id, expression, at)],
-      ]
-      : [
-        ["eid", matchAt(PATTERNS.mac, expression, at)],
-        ["num", matchAt(PATTERNS.num, expression, at)],
-        ["hid", matchAt(PATTERNS.hid, expression, at)],
-        ["hid6", matchAt(PATTERNS.hid6, expression, at)],
-        ["bogusMac", matchAt(PATTERNS.bogusMac, expression, at)],
-        ["id", matchAt(PATTERNS.id, expression, at)],
-      ];
-    let best: [TokenKind | "bogusMac", string] | undefined;
-    for (const [kind, text] of candidates) {
-      if (text === undefined || text.length === 0) continue;
-      if (kind === "hid6" && !text.includes("::") && text.split(":").length < 8) continue;
-      if (best === undefined || text.length > best[1].length) best = [kind, text];
-    }
-    if (best === undefined) {
+    if (kind === undefined) {
       throw new FilterSyntaxError(`unexpected character '${c}'`, expression, at);
     }
-    const [kind, text] = best;
+    const text = expression.slice(at, at + length);
     switch (kind) {
       case "num":
-        push("num", text, text.length, numberValue(text, expression, at));
+        push("num", text, length, numberValue(text, expression, at));
         break;
       case "hid6":
         if (parseIpv6(text) === undefined) {
           throw new FilterSyntaxError(`bogus IPv6 address ${text}`, expression, at);
         }
-        push("hid6", text, text.length);
+        push("hid6", text, length);
         break;
       case "bogusMac":
         throw new FilterSyntaxError(`bogus ethernet address ${text}`, expression, at);
       case "id": {
         const keyword = KEYWORDS.get(text);
         const named = NAMED_NUMBERS.get(text);
-        if (keyword !== undefined) push("keyword", keyword, text.length);
-        else if (named !== undefined) push("num", text, text.length, named);
-        else push("id", text, text.length);
+        if (keyword !== undefined) push("keyword", keyword, length);
+        else if (named !== undefined) push("num", text, length, named);
+        else push("id", text, length);
         break;
       }
       default:
-        push(kind as TokenKind, text, text.length);
+        push(kind, text, length);
     }
   }
   tokens.push({ kind: "eof", text: "", value: 0, start: at, end: at });
