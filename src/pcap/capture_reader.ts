@@ -1,6 +1,6 @@
 /**
  * Reads pcap or pcapng from any ByteReader in bounded memory: a refill
- * buffer (4 MiB, grown only for a record larger than it) around the pure
+ * buffer (512 KiB, grown only for a record larger than it) around the pure
  * parsers, handing out PacketBatches that point into that buffer.
  */
 import type { ByteReader } from "../cli/io.ts";
