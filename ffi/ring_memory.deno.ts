@@ -1,63 +1,14 @@
 /**
- * RingMemory on Deno: libc through Deno.dlopen (the only place fmagent
- * touches FFI). libc is opened on first use, never at import, so commands
- * that never map a ring need no --allow-ffi.
+ * RingMemory on Deno: libc (libc.deno.ts, opened on first use, so commands
+ * that never map a ring need no --allow-ffi).
  */
+import { cString, lib } from "./libc.deno.ts";
 import {
   type RingFileInfo,
   type RingMapping,
   type RingMemory,
   RingOsError,
 } from "./ring_memory.ts";
-
-const LIBC_SYMBOLS = {
-  /** int open(const char *path, int flags, mode_t mode) */
-  open: {
-    parameters: ["buffer", /* const char* */ "i32", /* int */ "u32" /* mode_t */],
-    result: "i32",
-  },
-  /** int close(int fd) */
-  close: { parameters: ["i32" /* int */], result: "i32" },
-  /** void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) */
-  mmap: {
-    parameters: [
-      "pointer", /* void* */
-      "usize", /* size_t */
-      "i32", /* int prot */
-      "i32", /* int flags */
-      "i32", /* int fd */
-      "i64", /* off_t */
-    ],
-    result: "pointer",
-  },
-  /** int munmap(void *addr, size_t length) */
-  munmap: { parameters: ["pointer", /* void* */ "usize" /* size_t */], result: "i32" },
-  /** int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask) */
-  sched_setaffinity: {
-    parameters: ["i32", /* pid_t */ "usize", /* size_t */ "buffer" /* const cpu_set_t* */],
-    result: "i32",
-  },
-  /** int sched_getaffinity(pid_t pid, size_t cpusetsize, cpu_set_t *mask) */
-  sched_getaffinity: {
-    parameters: ["i32", /* pid_t */ "usize", /* size_t */ "buffer" /* cpu_set_t* */],
-    result: "i32",
-  },
-  /** int sched_yield(void) */
-  sched_yield: { parameters: [], result: "i32" },
-  /** int *__errno_location(void) */
-  __errno_location: { parameters: [], result: "pointer" },
-  /** char *strerror(int errnum) */
-  strerror: { parameters: ["i32" /* int */], result: "pointer" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
-
-let libc: Libc | undefined;
-
-function lib(): Libc {
-  libc ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
-  return libc;
-}
 
 const O_RDONLY = 0;
 const O_RDWR = 2;
@@ -82,10 +33,6 @@ function denoReason(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "No such file or directory";
   if (error instanceof Deno.errors.IsADirectory) return "Is a directory";
   return error instanceof Error ? error.message : String(error);
-}
-
-function cString(path: string): Uint8Array<ArrayBuffer> {
-  return new TextEncoder().encode(`${path}\0`);
 }
 
 class DenoRingMapping implements RingMapping {

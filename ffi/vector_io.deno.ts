@@ -1,30 +1,6 @@
-/**
- * VectorIo on Deno: writev and the calls around it, from libc through
- * Deno.dlopen. libc is opened on first use, never at import.
- */
+/** VectorIo on Deno: writev and the calls around it, from libc (libc.deno.ts). */
+import { cString, lib } from "./libc.deno.ts";
 import type { VectorIo } from "./vector_io.ts";
-
-const LIBC_SYMBOLS = {
-  /** ssize_t writev(int fd, const struct iovec *iov, int iovcnt) */
-  writev: { parameters: ["i32", "buffer", "i32"], result: "isize" },
-  /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) */
-  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
-  /** int open(const char *path, int flags, mode_t mode) */
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-  /** int close(int fd) */
-  close: { parameters: ["i32"], result: "i32" },
-  /** int *__errno_location(void) */
-  __errno_location: { parameters: [], result: "pointer" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
-
-let libc: Libc | undefined;
-
-function lib(): Libc {
-  libc ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
-  return libc;
-}
 
 const O_WRONLY = 1;
 const O_CLOEXEC = 0o2000000;
@@ -37,10 +13,6 @@ const POLLOUT = 4;
 function negativeErrno(): number {
   const at = lib().__errno_location();
   return at === null ? -1 : -new Deno.UnsafePointerView(at).getInt32();
-}
-
-function cString(path: string): Uint8Array<ArrayBuffer> {
-  return new TextEncoder().encode(`${path}\0`);
 }
 
 function pointerNumber(pointer: Deno.PointerValue): number {

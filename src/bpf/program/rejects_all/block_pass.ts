@@ -70,6 +70,25 @@ function foldOp(st: PassState, s: Stmt, a: number, b: number): void {
   changed(st);
 }
 
+/** `ld M[k]` / `ldx M[k]`: a slot known to hold a constant becomes an immediate load. */
+function loadFromMemory(
+  st: PassState,
+  s: Stmt,
+  val: Uint32Array,
+  atom: number,
+  immediate: number,
+  alter: boolean,
+): void {
+  const v = val[s.k]!;
+  const constant = st.values.constantOf(v);
+  if (alter && constant !== undefined) {
+    s.code = immediate;
+    s.k = constant;
+    changed(st);
+  }
+  setVal(s, val, atom, v, alter);
+}
+
 /** opt_stmt: the value `s` gives the atom it sets; with `alter`, `s` simplified. */
 function optStmt(st: PassState, s: Stmt, val: Uint32Array, alter: boolean): void {
   const { values } = st;
@@ -117,29 +136,15 @@ function optStmt(st: PassState, s: Stmt, val: Uint32Array, alter: boolean): void
     case TXA:
       setVal(s, val, A_ATOM, val[X_ATOM]!, alter);
       return;
-    case 0x60: { // ld M[k]
-      const v = val[s.k]!;
-      if (alter && isConst(v)) {
-        s.code = LD_IMM;
-        s.k = constOf(v);
-        changed(st);
-      }
-      setVal(s, val, A_ATOM, v, alter);
+    case 0x60: // ld M[k]
+      loadFromMemory(st, s, val, A_ATOM, LD_IMM, alter);
       return;
-    }
     case TAX:
       setVal(s, val, X_ATOM, val[A_ATOM]!, alter);
       return;
-    case LDX_MEM: {
-      const v = val[s.k]!;
-      if (alter && isConst(v)) {
-        s.code = LDX_IMM;
-        s.k = constOf(v);
-        changed(st);
-      }
-      setVal(s, val, X_ATOM, v, alter);
+    case LDX_MEM:
+      loadFromMemory(st, s, val, X_ATOM, LDX_IMM, alter);
       return;
-    }
     case ST:
       setVal(s, val, s.k, val[A_ATOM]!, alter);
       return;
