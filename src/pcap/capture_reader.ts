@@ -36,6 +36,12 @@ const DEFAULT_BATCH = 8192;
  * loop so Ctrl-C is seen; each such turn idles ~0.4 ms, so not more often.
  */
 const ASYNC_READ_EVERY_MASK = 63;
+/**
+ * Bytes at the end of the buffer never filled: a copy loop may then read whole
+ * 16-byte blocks past the end of any packet (the ring producer does) without a
+ * slower exact path for packets that end at the buffer's end.
+ */
+export const READ_SLACK = 16;
 
 export class CaptureReader {
   #source: ByteReader;
@@ -187,8 +193,8 @@ export class CaptureReader {
       this.#end -= this.#start;
       this.#start = 0;
     }
-    if (need > this.#buffer.length) {
-      const grown = new Uint8Array(Math.max(need, this.#buffer.length * 2));
+    if (need > this.#buffer.length - READ_SLACK) {
+      const grown = new Uint8Array(Math.max(need + READ_SLACK, this.#buffer.length * 2));
       grown.set(this.#buffer.subarray(0, this.#end));
       this.#buffer = grown;
       this.#view = new DataView(grown.buffer);
@@ -196,7 +202,7 @@ export class CaptureReader {
     // Read only while short: a followed file that is not growing must not block
     // a caller whose bytes are already here.
     while (this.#end < need) {
-      const into = this.#buffer.subarray(this.#end);
+      const into = this.#buffer.subarray(this.#end, this.#buffer.length - READ_SLACK);
       // Every so often an async read even so: it lets the event loop turn, so
       // signal handlers (Ctrl-C) still run while a large file is read.
       const readSync = this.#readSync;

@@ -180,18 +180,25 @@ async function consumeLoop(
       ring.publishGet(get, ring.getByte(), tsLow, tsHigh);
     }
   }
+  // The numeric fields start as -0, a double: V8 then stores them as doubles from
+  // the start, instead of as small integers that the first value above 2^30 (a
+  // timestamp's low half, a byte count) would force to change, deoptimising the loop.
   const cursor: TakeCursor = {
-    get,
-    getByte: ring.getByte(),
-    tsLow,
-    tsHigh,
-    baseSec: 0,
-    baseLow: 0,
-    baseHigh: 0,
+    get: -0,
+    getByte: -0,
+    tsLow: -0,
+    tsHigh: -0,
+    baseSec: -0,
+    baseLow: -0,
+    baseHigh: -0,
     endOfStream: false,
     staleEndOfStream: false,
     startGet: get,
   };
+  cursor.get = get;
+  cursor.getByte = ring.getByte();
+  cursor.tsLow = tsLow;
+  cursor.tsHigh = tsHigh;
   let published = get;
   const status = options.onStatus === undefined ? undefined : newStatus(ring, summary);
   const interval = options.statusIntervalMs ?? 1000;

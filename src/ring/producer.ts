@@ -180,9 +180,11 @@ export async function produceToRing(
       signal: options.signal,
       put,
       get: ring.loadGet(),
-      putByte: ring.putByte(),
-      tsLow: 0,
-      tsHigh: 0,
+      // -0, a double: see the cursor in consumer.ts (no deoptimisation at the first
+      // value above 2^30).
+      putByte: -0,
+      tsLow: -0,
+      tsHigh: -0,
       startPut: put,
       sourceName: sources[0]?.name ?? "",
       packetInSource: 0,
@@ -192,6 +194,7 @@ export async function produceToRing(
       statusIntervalMs: options.statusIntervalMs ?? 1000,
       status: undefined,
     };
+    state.putByte = ring.putByte();
     const onStatus = options.onStatus;
     if (onStatus !== undefined) {
       const line = newStatus(state, sources);
@@ -263,7 +266,13 @@ async function copySources(
     stopSec: stop?.sec ?? Infinity,
     stopNsec: stop?.nsec ?? 0,
   };
-  const cursor: FillCursor = { next: 0, notEthernet: false, baseSec: -1, baseLow: 0, baseHigh: 0 };
+  const cursor: FillCursor = {
+    next: 0,
+    notEthernet: false,
+    baseSec: -1,
+    baseLow: -0, // a double from the start, as in ProducerState
+    baseHigh: -0,
+  };
   const signal = options.signal;
   const full = state.ring.depth - 1;
   state.remainingSize = sources.reduce((n, s) => n + (s.size ?? 0), 0);
@@ -353,6 +362,11 @@ function fillSlots(
   let byteCount = summary.bytes;
   let i = cursor.next;
   cursor.notEthernet = false;
+  // Free slots, from a fresh Get: the loop stops when they are used up and the
+  // caller waits for more (reloading Get inside the loop was a path V8 first met
+  // after optimising the loop, and deoptimised on).
+  get = ring.loadGet();
+  const last = get + full;
   for (; i < n; i++) {
     if (linkTypes[i] !== LINKTYPE_ETHERNET) {
       cursor.notEthernet = true;
@@ -383,10 +397,7 @@ function fillSlots(
       summary.empty++;
       continue;
     }
-    if (put - get >= full) {
-      get = ring.loadGet();
-      if (put - get >= full) break; // full: the caller waits and calls again from here
-    }
+    if (put >= last) break; // full: the caller waits and calls again from here
     if (caplen > slice) {
       if (caplen > SLOT_PAYLOAD_MAX && slice === SLOT_PAYLOAD_MAX) summary.truncated++;
       caplen = slice;
@@ -403,12 +414,12 @@ function fillSlots(
       baseLow = epochNsLow(sec, 0);
       baseHigh = epochNsHigh(sec, 0);
     }
-    tsLow = baseLow + nsec;
-    tsHigh = baseHigh;
-    if (tsLow >= TWO_32) {
-      tsLow -= TWO_32;
-      tsHigh++;
-    }
+    // The carry into the high half, computed on every packet: a branch taken
+    // only every 4.3 s of capture time would first run after V8 optimised
+    // this loop and cost a deoptimisation and a recompile.
+    const carry = baseLow + nsec >= TWO_32 ? 1 : 0;
+    tsLow = baseLow + nsec - carry * TWO_32;
+    tsHigh = baseHigh + carry;
     words[word + TS_WORD] = tsLow;
     words[word + TS_WORD + 1] = tsHigh;
     words[word + LENGTHS_WORD] = wirelen | (caplen << LENGTH_CAPTURE_SHIFT);
