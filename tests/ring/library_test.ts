@@ -3,7 +3,7 @@
  * lines, PendingB, and the consumer freeing slots only after its sink flushed.
  */
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { records, samplePackets, samplePcap, sleep, withTempDir } from "./support.ts";
+import { records, recordSpans, samplePackets, samplePcap, sleep, withTempDir } from "./support.ts";
 import { MemoryReader, MemoryWriter } from "../support/memory_io.ts";
 import { CaptureReader } from "../../src/pcap/capture_reader.ts";
 import type { PacketBatch } from "../../src/pcap/packet_batch.ts";
@@ -205,5 +205,50 @@ Deno.test("library: an earlier session's end-of-stream mark at Get, with packets
     await produceToRing(path, [], { eofOnly: true });
     const alone = await consumeFromRing(path, pcapSink(new MemoryWriter()));
     assertEquals([alone.packets, alone.endOfStream, alone.staleEndOfStream], [0, true, false]);
+  });
+});
+
+Deno.test("library: the warm-up on an empty ring touches neither the ring nor the real output", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/ring`;
+    await produceToRing(path, [], { eofOnly: true, endOfStream: false });
+    const warmOut = new MemoryWriter();
+    const out = new MemoryWriter();
+    const consuming = consumeFromRing(path, pcapSink(out), {
+      warmUp: { sink: pcapSink(warmOut), packets: 5000 },
+    });
+    await sleep(100);
+    const input = samplePcap(samplePackets(40));
+    await produceToRing(path, [memorySource("in.pcap", input)]);
+    const summary = await consuming;
+    assertEquals(summary.packets, 40);
+    assertEquals(records(out.bytes()), records(input));
+    // The discarded sink got the synthetic packets: a ring's worth at a time, at least 5000.
+    const warmed = recordSpans(records(warmOut.bytes())).length;
+    assert(warmed >= 5000 && warmed < 5000 + 1023, `warm-up packets: ${warmed}`);
+    // The real ring saw only the real packets and the end of stream.
+    const ring = Ring.open(path, { writable: false });
+    try {
+      assertEquals(ring.loadGet(), 41);
+      assertEquals(ring.loadPut(), 41);
+    } finally {
+      ring.close();
+    }
+  });
+});
+
+Deno.test("library: no warm-up when packets are already queued (they go out first)", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/ring`;
+    const input = samplePcap(samplePackets(10));
+    await produceToRing(path, [memorySource("in.pcap", input)]);
+    const warmOut = new MemoryWriter();
+    const out = new MemoryWriter();
+    const summary = await consumeFromRing(path, pcapSink(out), {
+      warmUp: { sink: pcapSink(warmOut), packets: 5000 },
+    });
+    assertEquals(summary.packets, 10);
+    assertEquals(records(out.bytes()), records(input));
+    assertEquals(warmOut.bytes().length, 0);
   });
 });
