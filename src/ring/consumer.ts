@@ -151,9 +151,9 @@ interface TakeCursor {
 }
 
 /**
- * Runs `packets` synthetic packets (60-123 bytes, a few seconds of timestamps)
- * through consumeLoop from a scratch ring in memory into `sink`, a ring's
- * worth at a time. The consumer otherwise compiles its hot loops while the
+ * Runs `packets` synthetic packets (60-123 bytes, ~1 ms apart) through
+ * consumeLoop from a scratch ring in memory into `sink`, a ring's worth at a
+ * time. The consumer otherwise compiles its hot loops while the
  * first packets flow, on V8's background threads: ~70 ms of CPU in a
  * 0.2 s burst, taken from the producer on a 2-core host.
  */
@@ -162,7 +162,8 @@ async function warmUp(
   packets: number,
   options: ConsumeOptions,
 ): Promise<void> {
-  const { ring } = Ring.openForProducer("(warm-up)", { reset: true }, scratchRingMemory());
+  const memory = scratchRingMemory();
+  const { ring } = Ring.openForProducer("(warm-up)", { reset: true }, memory);
   try {
     const words = ring.words;
     const batchOptions: ConsumeOptions = {
@@ -182,7 +183,7 @@ async function warmUp(
           ((60 + (packet & 63)) << LENGTH_CAPTURE_SHIFT);
       }
       ring.publishPut(start + ring.depth - 1, 0, 0, 0);
-      await consumeLoop(ring, sink, batchOptions, scratchRingMemory());
+      await consumeLoop(ring, sink, batchOptions, memory);
     }
   } finally {
     ring.close();

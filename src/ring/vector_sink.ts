@@ -148,18 +148,17 @@ function addRecords(pending: Pending, batch: PacketBatch, from: number): number 
     headers[h + 1] = nsec[i]!;
     headers[h + 2] = length;
     headers[h + 3] = wirelen[i]!;
-    // Payload entry 2k+1: address (low, high) and length.
-    const w = (records << 3) + IOVEC_WORDS;
+    // Payload entry 2k+1: address and length. Where the whole source lies below
+    // one 4 GiB boundary (the usual case) the high half is the same for every
+    // packet, and the entry's last word stays 0 from setIovec.
     if (sourceOneHigh) {
+      const w = (records << 3) + IOVEC_WORDS;
       iov[w] = sourceLow + offset[i]!;
       iov[w + 1] = sourceHigh;
+      iov[w + 2] = length;
     } else {
-      const address = sourceLow + sourceHigh * TWO_32 + offset[i]!;
-      const low = address >>> 0;
-      iov[w] = low;
-      iov[w + 1] = (address - low) / TWO_32;
+      setIovec(iov, (records << 1) + 1, sourceLow + sourceHigh * TWO_32 + offset[i]!, length);
     }
-    iov[w + 2] = length;
     bytes += RECORD_HEADER + length;
     records++;
   }
