@@ -12,6 +12,7 @@ import {
   snapshotRecord,
   takeSnapshot,
 } from "../ring/ring_stat.ts";
+import { abortableSleep } from "./abortable_sleep.ts";
 
 const EXAMPLES = `
 Examples:
@@ -46,7 +47,7 @@ export function run(args: readonly string[], io: Io): Promise<number> {
       await writeText(io.stdout, render(o.ring, previous, undefined, o.json === true));
       if (o.watch === undefined) return EXIT_OK;
       while (!io.signal.aborted) {
-        await sleep(o.watch * 1000, io.signal);
+        await abortableSleep(o.watch * 1000, io.signal);
         if (io.signal.aborted) break;
         const now = takeSnapshot(ring);
         await writeText(io.stdout, render(o.ring, now, previous, o.json === true));
@@ -78,16 +79,4 @@ function render(
     return `${JSON.stringify(record)}\n`;
   }
   return previous === undefined ? formatSnapshot(path, now) : `${formatWatchLine(previous, now)}\n`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -5,6 +5,7 @@
  * half-written record simply waits for its rest.
  */
 import type { ByteReader } from "../cli/io.ts";
+import { abortableSleep } from "../cli/abortable_sleep.ts";
 
 export interface FollowOptions {
   /** First wait at end of file, in ms; doubles while idle up to `maxPollMs`. */
@@ -26,21 +27,9 @@ export function followFile(
         if (signal.aborted) return null;
         const n = await file.read(into);
         if (n !== null && n > 0) return n;
-        await sleep(wait, signal);
+        await abortableSleep(wait, signal);
         wait = Math.min(wait * 2, maxPoll);
       }
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
