@@ -6,6 +6,8 @@
  * others) over 10.0.0.0/8 and 192.168.0.0/16, one packet in ten VLAN-tagged.
  * A fixed seed makes every run use the same bytes.
  */
+import { encodePcapFileHeader } from "../src/pcap/pcap_format.ts";
+import { LINKTYPE_ETHERNET, MAX_SNAPLEN } from "../src/pcap/link_type.ts";
 
 export interface BenchCaptures {
   readonly mixed: string;
@@ -65,11 +67,7 @@ export function generateCapture(count: number, min: number, max: number, seed: n
   }
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
-  view.setUint32(0, 0xa1b2c3d4, true);
-  view.setUint16(4, 2, true);
-  view.setUint16(6, 4, true);
-  view.setUint32(16, 262144, true);
-  view.setUint32(20, 1, true);
+  out.set(encodePcapFileHeader(LINKTYPE_ETHERNET, MAX_SNAPLEN, false));
   let at = 24;
   let sec = 1_764_000_000;
   let usec = 0;

@@ -9,27 +9,16 @@ import { run } from "./filter.ts";
 import { memoryIo } from "../../tests/support/memory_io.ts";
 import { tcpdumpRead } from "../../tests/support/tcpdump.ts";
 import { buildTestCapture } from "../../tests/bpf/support/corpus.ts";
+import { buildPcap } from "../../tests/support/packet_builder.ts";
 
 /** Little-endian microsecond pcap; packet i at second i + i*7919 % 1e6 µs, so fractions vary. */
 function microPcap(packets: readonly { data: Uint8Array; wirelen: number }[]): Uint8Array {
-  const size = 24 + packets.reduce((n, p) => n + 16 + p.data.length, 0);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, 0xa1b2c3d4, true);
-  view.setUint16(4, 2, true);
-  view.setUint16(6, 4, true);
-  view.setUint32(16, 262144, true);
-  view.setUint32(20, 1, true);
-  let at = 24;
-  packets.forEach((p, i) => {
-    view.setUint32(at, 1_700_000_000 + i, true);
-    view.setUint32(at + 4, (i * 7919) % 1_000_000, true);
-    view.setUint32(at + 8, p.data.length, true);
-    view.setUint32(at + 12, p.wirelen, true);
-    out.set(p.data, at + 16);
-    at += 16 + p.data.length;
-  });
-  return out;
+  return buildPcap(packets.map((p, i) => ({
+    data: p.data,
+    wirelen: p.wirelen,
+    sec: 1_700_000_000 + i,
+    nsec: ((i * 7919) % 1_000_000) * 1000,
+  })));
 }
 
 Deno.test("filter EXPR -w FILE writes what tcpdump selects, timestamps to the nanosecond", async () => {

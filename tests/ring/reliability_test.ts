@@ -19,6 +19,8 @@ import {
   withTempDir,
 } from "./support.ts";
 import { MemoryWriter } from "../support/memory_io.ts";
+import { concat } from "../support/packet_builder.ts";
+import { fmagentArgv } from "../support/cli.ts";
 import { consumeFromRing } from "../../src/ring/consumer.ts";
 import { pcapSink } from "../../src/ring/pcap_sink.ts";
 import { Ring } from "../../src/ring/ring.ts";
@@ -90,7 +92,7 @@ Deno.test("reliability: a consumer killed mid-stream and restarted delivers ever
     }
     await first.status;
     await first.stderr.cancel();
-    const firstOut = concat(chunks);
+    const firstOut = concat(...chunks);
     const firstSpans = recordSpans(records(firstOut));
     assert(
       firstSpans.length > 100 && firstSpans.length < PACKETS.length,
@@ -228,7 +230,7 @@ Deno.test("reliability: a ring file the user may not read gets 'permission denie
     // As root every file is readable, so run the check as nobody (setpriv, util-linux).
     const asRoot = Deno.uid() === 0;
     const command = asRoot ? "setpriv" : Deno.execPath();
-    const args = ["run", "--allow-all", MAIN, "stat", "-i", ring];
+    const args = fmagentArgv(["stat", "-i", ring]);
     if (!asRoot) await Deno.chmod(ring, 0);
     const out = await new Deno.Command(command, {
       args: asRoot
@@ -257,14 +259,4 @@ function peekPut(path: string): number {
 function spansEnd(spans: Array<[number, number]>): number {
   const last = spans[spans.length - 1];
   return last === undefined ? 0 : last[0] + last[1];
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -1,10 +1,11 @@
 /** Shared helpers of the ring tests: the C peer, the CLI as a subprocess, sample captures. */
 import { withTempDir as withTempDirOf } from "../support/temp_dir.ts";
-import { RUNTIME_V8_FLAGS } from "../../compile/permissions.ts";
-import { buildPcap, type CapturedPacket } from "../support/packet_builder.ts";
+import { buildPcap, type CapturedPacket, concat } from "../support/packet_builder.ts";
+import { fmagent, fmagentArgv } from "../support/cli.ts";
+import { tcpdumpRead } from "../support/tcpdump.ts";
 
 export const REPO_ROOT = new URL("../../", import.meta.url);
-export const MAIN = new URL("src/cli/main.ts", REPO_ROOT).pathname;
+export { MAIN } from "../support/cli.ts";
 export { CORPUS_URL as CORPUS } from "../support/corpus.ts";
 
 /**
@@ -35,18 +36,8 @@ export interface RunResult {
 }
 
 /** Runs `fmagent ARGS` from source as a subprocess. */
-export async function runFmagent(args: readonly string[], stdin?: Uint8Array): Promise<RunResult> {
-  const child = spawnFmagent(args, {
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-  });
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(stdin);
-    await writer.close();
-  }
-  const out = await child.output();
-  return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
+export function runFmagent(args: readonly string[], stdin?: Uint8Array): Promise<RunResult> {
+  return fmagent(args, stdin === undefined ? {} : { stdin });
 }
 
 /** Starts `fmagent ARGS` from source; stderr is piped, the rest as given. */
@@ -55,7 +46,7 @@ export function spawnFmagent(
   options: { stdin?: "piped" | "null"; stdout?: "piped" | "null" } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", ...RUNTIME_V8_FLAGS, MAIN, ...args],
+    args: fmagentArgv(args),
     stdin: options.stdin ?? "null",
     stdout: options.stdout ?? "null",
     stderr: "piped",
@@ -121,26 +112,15 @@ export function recordSpans(pcapRecords: Uint8Array): Array<[number, number]> {
 
 /** `tcpdump -r PATH -nn -tt --nano -S` output lines (stderr ignored). */
 export async function tcpdumpLines(path: string): Promise<string[]> {
-  const out = await new Deno.Command("tcpdump", {
-    // -S: absolute TCP sequence numbers, so lines do not depend on earlier files in the same run.
-    args: ["-r", path, "-nn", "-tt", "--nano", "-S"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return new TextDecoder().decode(out.stdout).split("\n").filter((line) => line !== "");
+  // -S: absolute TCP sequence numbers, so lines do not depend on earlier files in the same run.
+  return (await tcpdumpRead(path, ["-S"])).lines;
 }
 
 /** Reads a whole stream into one array. */
 export async function readAllStream(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of stream) chunks.push(chunk);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concat(...chunks);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -16,12 +16,17 @@ export interface CliOptions {
   readonly env?: Record<string, string>;
 }
 
+/** The arguments of Deno.execPath() that run `fmagent ARGS` from source, as users run it. */
+export function fmagentArgv(args: readonly string[]): string[] {
+  return ["run", "--allow-all", ...RUNTIME_V8_FLAGS, "--quiet", MAIN, ...args];
+}
+
 export async function fmagent(
   args: readonly string[],
   options: CliOptions = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", ...RUNTIME_V8_FLAGS, "--quiet", MAIN, ...args],
+    args: fmagentArgv(args),
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",

@@ -1,4 +1,5 @@
 /** Minimal classic pcap (microsecond, little-endian) writing and reading for the oracle tests. */
+import { buildPcap } from "../../support/packet_builder.ts";
 
 export interface TestPacket {
   readonly data: Uint8Array;
@@ -7,24 +8,9 @@ export interface TestPacket {
 
 /** A pcap file whose packet i has timestamp second i, so tcpdump's output names packets by index. */
 export function pcapBytes(packets: readonly TestPacket[], linkType = 1): Uint8Array {
-  const size = 24 + packets.reduce((n, p) => n + 16 + p.data.length, 0);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, 0xa1b2c3d4, true);
-  view.setUint16(4, 2, true);
-  view.setUint16(6, 4, true);
-  view.setUint32(16, 262144, true);
-  view.setUint32(20, linkType, true);
-  let at = 24;
-  packets.forEach((p, i) => {
-    view.setUint32(at, i, true);
-    view.setUint32(at + 4, 0, true);
-    view.setUint32(at + 8, p.data.length, true);
-    view.setUint32(at + 12, p.wirelen, true);
-    out.set(p.data, at + 16);
-    at += 16 + p.data.length;
+  return buildPcap(packets.map((p, i) => ({ data: p.data, wirelen: p.wirelen, sec: i, nsec: 0 })), {
+    linkType,
   });
-  return out;
 }
 
 /** Records of a classic pcap file (either byte order, µs or ns), with its link type. */
