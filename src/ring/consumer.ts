@@ -11,7 +11,7 @@ import { pinToCpu } from "./pin.ts";
 import { LINKTYPE_ETHERNET } from "../pcap/link_type.ts";
 import { newPacketBatch, type PacketBatch } from "../pcap/packet_batch.ts";
 import { divU64 } from "../pcap/timestamp.ts";
-import { newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
+import { type Backoff, newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
 import {
   FLAG_EOF,
   FLAG_FCS_ERROR,
@@ -116,11 +116,19 @@ export async function consumeFromRing(
   if (options.cpu !== undefined) pinToCpu(memory, options.cpu);
   const ring = Ring.open(ringPath, { writable: true }, memory);
   try {
+    // One waiting state for the warm-up and the real loop: the same function
+    // behind its yield, so code compiled during the warm-up stays valid.
+    const feed: WarmUpFeed = { refill: undefined };
+    const backoff = newBackoff(() => {
+      memory.yieldCpu();
+      feed.refill?.();
+    }, options.noSleep === true);
     const warm = options.warmUp;
     if (warm !== undefined && ring.loadPut() === ring.loadGet()) {
-      await warmUp(warm.sink, warm.packets, options);
+      await warmUp(ring, warm.sink, warm.packets, options, backoff, feed);
+      resetBackoff(backoff);
     }
-    return await consumeLoop(ring, sink, options, memory);
+    return await consumeLoop(ring, sink, options, backoff);
   } finally {
     ring.close();
   }
@@ -151,43 +159,123 @@ interface TakeCursor {
 }
 
 /**
- * Runs `packets` synthetic packets (60-123 bytes, ~1 ms apart) through
- * consumeLoop from a scratch ring in memory into `sink`, a ring's worth at a
- * time. The consumer otherwise compiles its hot loops while the
- * first packets flow, on V8's background threads: ~70 ms of CPU in a
- * 0.2 s burst, taken from the producer on a 2-core host.
+ * Runs about `packets` synthetic packets (60-123 bytes, ~1 ms apart) through
+ * consumeLoop from a scratch ring in memory into `sink`, with the real
+ * options and waiting state: the same call sites see the same kinds of
+ * objects as in the real run, so what V8 compiles now is not thrown away
+ * (deoptimised) at the first real packet. The ring is refilled from the
+ * loop's own idle path (`feed`, called when it yields), so that path is
+ * compiled too, and each round ends with an end-of-stream slot. Otherwise V8
+ * compiles the hot loops while the first packets flow, on its background
+ * threads: ~70 ms of CPU in a 0.2 s burst, taken from the producer on a
+ * 2-core host. Ends early when packets arrive in the real ring.
  */
 async function warmUp(
+  real: Ring,
   sink: RingPacketSink,
   packets: number,
   options: ConsumeOptions,
+  backoff: Backoff,
+  feed: WarmUpFeed,
 ): Promise<void> {
-  const memory = scratchRingMemory();
-  const { ring } = Ring.openForProducer("(warm-up)", { reset: true }, memory);
+  const { ring } = Ring.openForProducer("(warm-up)", { reset: true }, scratchRingMemory());
+  const deadline = performance.now() + WARM_UP_MAX_MS;
   try {
-    const words = ring.words;
-    const batchOptions: ConsumeOptions = {
-      count: ring.depth - 1,
-      noSleep: true,
-      ...(options.filter === undefined ? {} : { filter: options.filter }),
-    };
-    for (let done = 0; done < packets; done += ring.depth - 1) {
-      const start = ring.loadGet();
-      for (let k = 0; k < ring.depth - 1; k++) {
-        const packet = start + k;
-        const w = SLOTS_WORD + (packet & ring.mask) * SLOT_WORDS;
-        const ns = 0x8000_0000 + packet * 997_003;
-        words[w + TS_WORD] = ns % TWO_32;
-        words[w + TS_WORD + 1] = 0x1800_0000 + Math.floor(ns / TWO_32);
-        words[w + LENGTHS_WORD] = (64 + (packet & 63)) |
-          ((60 + (packet & 63)) << LENGTH_CAPTURE_SHIFT);
-      }
-      ring.publishPut(start + ring.depth - 1, 0, 0, 0);
-      await consumeLoop(ring, sink, batchOptions, memory);
+    // A short first round: the end-of-stream path runs before V8 optimises the
+    // loop, so the end of the long round does not deoptimise it (it would then be
+    // recompiled while the real packets flow).
+    for (const round of [WARM_UP_FIRST_ROUND, packets]) {
+      const feeder: WarmUpFeeder = {
+        ring,
+        real,
+        packets: round,
+        deadline,
+        put: ring.loadPut(),
+        fed: 0,
+        refills: 0,
+        ended: false,
+      };
+      feed.refill = () => refillWarmUp(feeder);
+      refillWarmUp(feeder);
+      await consumeLoop(ring, sink, options, backoff);
+      if (real.loadPut() !== real.loadGet()) break;
     }
   } finally {
+    feed.refill = undefined;
     ring.close();
   }
+}
+
+/** Called by the consumer's wait between its yields; set only during the warm-up. */
+interface WarmUpFeed {
+  refill: (() => void) | undefined;
+}
+
+const WARM_UP_FIRST_ROUND = 16;
+
+/**
+ * The longest warm-up (ms): on a loaded host it ends early rather than late
+ * (a status line of the real run must not show warm-up packets; its first is
+ * due after a second).
+ */
+const WARM_UP_MAX_MS = 500;
+
+/** Every this many refills, one waits until the consumer has flushed everything as idle. */
+const IDLE_REFILL_EVERY = 8;
+
+/** One round of the warm-up's synthetic producer. */
+interface WarmUpFeeder {
+  readonly ring: Ring;
+  /** The ring the consumer is for: the warm-up ends as soon as packets arrive there. */
+  readonly real: Ring;
+  readonly packets: number;
+  /** performance.now() after which the round ends, however many packets went through. */
+  readonly deadline: number;
+  put: number;
+  fed: number;
+  refills: number;
+  /** The end-of-stream slot was published. */
+  ended: boolean;
+}
+
+/**
+ * Publishes a varying number of packets into the free slots (every
+ * IDLE_REFILL_EVERY-th time only once the consumer has freed them all), or,
+ * once the round is over, the end-of-stream slot.
+ */
+function refillWarmUp(feeder: WarmUpFeeder): void {
+  if (feeder.ended) return;
+  const ring = feeder.ring;
+  const words = ring.words;
+  const full = ring.depth - 1;
+  let put = feeder.put;
+  const room = full - (put - ring.loadGet());
+  if (room === 0) return;
+  const over = feeder.fed >= feeder.packets || performance.now() > feeder.deadline ||
+    feeder.real.loadPut() !== feeder.real.loadGet();
+  if (over) {
+    const w = SLOTS_WORD + (put & ring.mask) * SLOT_WORDS;
+    words[w + LENGTHS_WORD] = 0;
+    words[w + PORT_FLAG_WORD] = FLAG_EOF << FLAG_SHIFT;
+    feeder.put = put + 1;
+    feeder.ended = true;
+    ring.publishPut(put + 1, 0, 0, 0);
+    return;
+  }
+  if (feeder.refills % IDLE_REFILL_EVERY === IDLE_REFILL_EVERY - 1 && room !== full) return;
+  const count = Math.min(room, 1 + ((feeder.refills * 389) % full));
+  for (let k = 0; k < count; k++, put++) {
+    const w = SLOTS_WORD + (put & ring.mask) * SLOT_WORDS;
+    const ns = 0x8000_0000 + put * 997_003;
+    words[w + TS_WORD] = ns % TWO_32;
+    words[w + TS_WORD + 1] = 0x1800_0000 + Math.floor(ns / TWO_32);
+    words[w + LENGTHS_WORD] = (64 + (put & 63)) | ((60 + (put & 63)) << LENGTH_CAPTURE_SHIFT);
+    words[w + PORT_FLAG_WORD] = 0;
+  }
+  feeder.put = put;
+  feeder.fed += count;
+  feeder.refills++;
+  ring.publishPut(put, 0, 0, 0);
 }
 
 /** RingMemory over a plain buffer: the scratch ring of warmUp, never a file. */
@@ -211,7 +299,7 @@ async function consumeLoop(
   ring: Ring,
   sink: RingPacketSink,
   options: ConsumeOptions,
-  memory: RingMemory,
+  backoff: Backoff,
 ): Promise<ConsumeSummary> {
   const view = ring.view;
   const depth = ring.depth;
@@ -222,7 +310,6 @@ async function consumeLoop(
   // that still has the other half to fill meanwhile.
   const capacity = options.flushEachPacket === true ? 1 : Math.max(1, depth >> 1);
   const publishEvery = capacity;
-  const backoff = newBackoff(() => memory.yieldCpu(), options.noSleep === true);
   const batch = newPacketBatch(capacity, ring.bytes);
   batch.linkType.fill(LINKTYPE_ETHERNET);
   const summary: ConsumeSummary = {

@@ -5,7 +5,6 @@
  * Returns undefined when neither is given.
  */
 import { usageError } from "../cli/errors.ts";
-import { resolveFilter } from "../cli/filter_source.ts";
 import { LINKTYPE_ETHERNET, MAX_SNAPLEN } from "../pcap/link_type.ts";
 import type { PacketMatcher } from "./producer.ts";
 
@@ -16,6 +15,11 @@ export async function loadRingFilter(
   if (expression !== undefined && programFile !== undefined) {
     throw usageError("Cannot use both --bpf and --program: give one filter");
   }
+  if (expression === undefined && programFile === undefined) return undefined;
+  // Loaded only when a filter is given: fmagent runs with --no-lazy, which
+  // compiles every function of every imported module at start-up, and the
+  // filter compiler is most of produce's and consume's code (~12 ms).
+  const { resolveFilter } = await import("../cli/filter_source.ts");
   const words = expression === undefined ? [] : [expression];
   const filter = await resolveFilter({ words, programFile }, LINKTYPE_ETHERNET, MAX_SNAPLEN);
   return filter?.match;

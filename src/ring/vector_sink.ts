@@ -65,61 +65,86 @@ export function vectorPcapSink(
   io: VectorIo,
   options: VectorSinkOptions = {},
 ): RingPacketSink {
-  const snaplen = Math.min(Math.max(options.snaplen ?? MAX_SNAPLEN, 1), MAX_SNAPLEN);
-  const buffer = io.newStableBuffer(PCAP_FILE_HEADER_LENGTH + RECORDS_PER_CALL * RECORD_HEADER);
-  new Uint8Array(buffer).set(encodePcapFileHeader(LINKTYPE_ETHERNET, snaplen, true));
-  const bufferAddress = io.addressOf(buffer);
-  const iov = new Uint32Array(IOV_MAX * IOVEC_WORDS);
-  const headersAddress = bufferAddress + PCAP_FILE_HEADER_LENGTH;
-  const setHeaderEntries = (records: number) => {
-    for (let k = 0; k < records; k++) {
-      setIovec(iov, 2 * k, headersAddress + k * RECORD_HEADER, RECORD_HEADER);
-    }
-  };
-  setHeaderEntries(RECORDS_PER_CALL);
-  const pending: Pending = {
-    iov,
-    records: 0,
-    bytes: 0,
-    headers: new Uint32Array(buffer, PCAP_FILE_HEADER_LENGTH),
-    source: undefined,
-    sourceLow: 0,
-    sourceHigh: 0,
-    sourceOneHigh: false,
-    snaplen,
-  };
-  let fileHeaderWritten = false;
+  return new VectorPcapSink(fd, io, options);
+}
 
-  const drain = () => {
-    if (!fileHeaderWritten) {
+/**
+ * A class, not a closure record: every sink shares the same `write` and
+ * `flush` functions, so the consumer's warm-up sink (into /dev/null) and the
+ * real one are the same call targets to V8, and code compiled during the
+ * warm-up stays valid for the real run (closures made per sink made V8
+ * deoptimise the consumer's loop at the first real packet).
+ */
+class VectorPcapSink implements RingPacketSink {
+  readonly #fd: number;
+  readonly #io: VectorIo;
+  readonly #bufferAddress: number;
+  readonly #headersAddress: number;
+  readonly #pending: Pending;
+  #fileHeaderWritten = false;
+
+  constructor(fd: number, io: VectorIo, options: VectorSinkOptions) {
+    const snaplen = Math.min(Math.max(options.snaplen ?? MAX_SNAPLEN, 1), MAX_SNAPLEN);
+    const buffer = io.newStableBuffer(PCAP_FILE_HEADER_LENGTH + RECORDS_PER_CALL * RECORD_HEADER);
+    new Uint8Array(buffer).set(encodePcapFileHeader(LINKTYPE_ETHERNET, snaplen, true));
+    this.#fd = fd;
+    this.#io = io;
+    this.#bufferAddress = io.addressOf(buffer);
+    this.#headersAddress = this.#bufferAddress + PCAP_FILE_HEADER_LENGTH;
+    this.#pending = {
+      iov: new Uint32Array(IOV_MAX * IOVEC_WORDS),
+      records: 0,
+      bytes: 0,
+      headers: new Uint32Array(buffer, PCAP_FILE_HEADER_LENGTH),
+      source: undefined,
+      // Doubles from the start (-0): an address's low half is often above 2^30.
+      sourceLow: -0,
+      sourceHigh: -0,
+      sourceOneHigh: false,
+      snaplen,
+    };
+    setHeaderEntries(this.#pending.iov, this.#headersAddress, RECORDS_PER_CALL);
+  }
+
+  write(batch: PacketBatch): void {
+    const pending = this.#pending;
+    if (batch.bytes !== pending.source) setSource(pending, batch.bytes, this.#io);
+    for (let from = 0; from < batch.count;) {
+      if (pending.records === RECORDS_PER_CALL) this.#drain();
+      from = addRecords(pending, batch, from);
+    }
+  }
+
+  flush(): Promise<void> {
+    try {
+      if (this.#pending.records > 0 || !this.#fileHeaderWritten) this.#drain();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #drain(): void {
+    const pending = this.#pending;
+    if (!this.#fileHeaderWritten) {
       const fileHeader = new Uint32Array(IOVEC_WORDS);
-      setIovec(fileHeader, 0, bufferAddress, PCAP_FILE_HEADER_LENGTH);
-      writeEntries(fd, io, fileHeader, 1, PCAP_FILE_HEADER_LENGTH);
-      fileHeaderWritten = true;
+      setIovec(fileHeader, 0, this.#bufferAddress, PCAP_FILE_HEADER_LENGTH);
+      writeEntries(this.#fd, this.#io, fileHeader, 1, PCAP_FILE_HEADER_LENGTH);
+      this.#fileHeaderWritten = true;
     }
     // A short write shortens entries in place (skipDone): then put the header entries back.
-    const whole = writeEntries(fd, io, iov, 2 * pending.records, pending.bytes);
-    if (!whole) setHeaderEntries(pending.records);
+    const whole = writeEntries(this.#fd, this.#io, pending.iov, 2 * pending.records, pending.bytes);
+    if (!whole) setHeaderEntries(pending.iov, this.#headersAddress, pending.records);
     pending.records = 0;
     pending.bytes = 0;
-  };
-  return {
-    write(batch: PacketBatch): void {
-      if (batch.bytes !== pending.source) setSource(pending, batch.bytes, io);
-      for (let from = 0; from < batch.count;) {
-        if (pending.records === RECORDS_PER_CALL) drain();
-        from = addRecords(pending, batch, from);
-      }
-    },
-    flush(): Promise<void> {
-      try {
-        if (pending.records > 0 || !fileHeaderWritten) drain();
-        return Promise.resolve();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
-  };
+  }
+}
+
+/** Entries 0, 2, 4, ... of `iov`: the record headers, 16 bytes each from `headersAddress`. */
+function setHeaderEntries(iov: Uint32Array, headersAddress: number, records: number): void {
+  for (let k = 0; k < records; k++) {
+    setIovec(iov, 2 * k, headersAddress + k * RECORD_HEADER, RECORD_HEADER);
+  }
 }
 
 function setSource(pending: Pending, bytes: Uint8Array, io: VectorIo): void {

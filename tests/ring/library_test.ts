@@ -223,9 +223,10 @@ Deno.test("library: the warm-up on an empty ring touches neither the ring nor th
     const summary = await consuming;
     assertEquals(summary.packets, 40);
     assertEquals(records(out.bytes()), records(input));
-    // The discarded sink got the synthetic packets: a ring's worth at a time, at least 5000.
+    // The discarded sink got the synthetic packets: a first round of 16, then at
+    // least 5000 (refills of up to a ring's worth).
     const warmed = recordSpans(records(warmOut.bytes())).length;
-    assert(warmed >= 5000 && warmed < 5000 + 1023, `warm-up packets: ${warmed}`);
+    assert(warmed >= 16 + 5000 && warmed < 16 + 5000 + 1023, `warm-up packets: ${warmed}`);
     // The real ring saw only the real packets and the end of stream.
     const ring = Ring.open(path, { writable: false });
     try {
@@ -234,6 +235,28 @@ Deno.test("library: the warm-up on an empty ring touches neither the ring nor th
     } finally {
       ring.close();
     }
+  });
+});
+
+Deno.test("library: a warm-up with a count ends at the count, and the count applies to the real packets", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/ring`;
+    await produceToRing(path, [], { eofOnly: true, endOfStream: false });
+    const warmOut = new MemoryWriter();
+    const out = new MemoryWriter();
+    const consuming = consumeFromRing(path, pcapSink(out), {
+      count: 5,
+      warmUp: { sink: pcapSink(warmOut), packets: 5000 },
+    });
+    await sleep(50);
+    const input = samplePcap(samplePackets(8));
+    await produceToRing(path, [memorySource("in.pcap", input)]);
+    const summary = await consuming;
+    assertEquals(summary.packets, 5);
+    const [fifthAt, fifthLength] = recordSpans(records(input))[4]!;
+    assertEquals(records(out.bytes()), records(input).subarray(0, fifthAt + fifthLength));
+    // Each warm-up round stopped at the count too.
+    assertEquals(recordSpans(records(warmOut.bytes())).length, 10);
   });
 });
 
