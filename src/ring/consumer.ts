@@ -28,6 +28,7 @@ import {
 } from "./layout.ts";
 import type { PacketMatcher } from "./producer.ts";
 import { Ring } from "./ring.ts";
+import { openScratchRing } from "./scratch_ring.ts";
 import { clockNow, formatGbps, formatIsoTimeNs, formatMpps } from "./status_line.ts";
 
 /**
@@ -178,7 +179,7 @@ async function warmUp(
   backoff: Backoff,
   feed: WarmUpFeed,
 ): Promise<void> {
-  const { ring } = Ring.openForProducer("(warm-up)", { reset: true }, scratchRingMemory());
+  const ring = openScratchRing();
   const deadline = performance.now() + WARM_UP_MAX_MS;
   try {
     // A short first round: the end-of-stream path runs before V8 optimises the
@@ -276,23 +277,6 @@ function refillWarmUp(feeder: WarmUpFeeder): void {
   feeder.fed += count;
   feeder.refills++;
   ring.publishPut(put, 0, 0, 0);
-}
-
-/** RingMemory over a plain buffer: the scratch ring of warmUp, never a file. */
-function scratchRingMemory(): RingMemory {
-  let buffer: ArrayBuffer | undefined;
-  return {
-    statRingFile: () =>
-      buffer === undefined
-        ? { kind: "missing", size: 0 }
-        : { kind: "file", size: buffer.byteLength },
-    createRingFile: (_path, size) => {
-      buffer = new ArrayBuffer(size);
-    },
-    mapRingFile: () => ({ buffer: buffer!, close: () => {} }),
-    pinToCpu: () => {},
-    yieldCpu: () => {},
-  };
 }
 
 async function consumeLoop(

@@ -269,8 +269,10 @@ async function copySources(
   const cursor: FillCursor = {
     next: 0,
     notEthernet: false,
-    baseSec: -1,
-    baseLow: -0, // a double from the start, as in ProducerState
+    // Doubles from the start, as in ProducerState: a capture's seconds come from a
+    // Float64Array (a field first holding a small integer would change representation).
+    baseSec: NaN, // no second yet: unequal to every packet's
+    baseLow: -0,
     baseHigh: -0,
   };
   const signal = options.signal;

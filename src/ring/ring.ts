@@ -52,6 +52,9 @@ export interface ProducerOpenReport {
   readonly clearedEndOfStream: boolean;
 }
 
+/** A closed ring's unmap: nothing left to do. */
+const unmapped = (): void => {};
+
 export class Ring {
   /** The whole mapped file. Valid until close(). */
   readonly bytes: Uint8Array;
@@ -65,10 +68,15 @@ export class Ring {
   readonly #counterWords: Int32Array;
   readonly depth: number;
   readonly mask: number;
-  #mapping: RingMapping | undefined;
+  /**
+   * Unmaps the file. A function in both states and for every kind of mapping
+   * (a mapped file, a scratch buffer): the field's type never changes, so code
+   * V8 compiled for one Ring stays valid for the next.
+   */
+  #unmap: () => void;
 
   private constructor(readonly path: string, mapping: RingMapping, readonly writable: boolean) {
-    this.#mapping = mapping;
+    this.#unmap = () => mapping.close();
     this.bytes = new Uint8Array(mapping.buffer);
     this.view = new DataView(mapping.buffer);
     this.words = new Uint32Array(mapping.buffer, 0, RING_FILE_SIZE / 4);
@@ -265,8 +273,9 @@ export class Ring {
 
   /** Unmaps the file; the ring and every view into it are unusable afterwards. */
   close(): void {
-    this.#mapping?.close();
-    this.#mapping = undefined;
+    const unmap = this.#unmap;
+    this.#unmap = unmapped;
+    unmap();
   }
 }
 
