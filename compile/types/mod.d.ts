@@ -184,6 +184,7 @@ export interface CompileOptions {
   readonly netmask?: number;
   readonly optimize?: boolean;
   readonly exactGencode?: boolean;
+  readonly witnessShortcut?: boolean;
 }
 export interface CompiledFilter {
   readonly program: RawProgram;

@@ -4,7 +4,7 @@
  */
 import { FilterRejectsAllError, FilterSemanticError } from "./errors.ts";
 import { parseFilter } from "./lang/parse.ts";
-import type { Expr } from "./lang/ast.ts";
+import type { Arith, Expr } from "./lang/ast.ts";
 import { newLowerContext } from "./lang/lower/context.ts";
 import { lowerExpr } from "./lang/lower/lower.ts";
 import { finish } from "./lang/lower/blocks.ts";
@@ -13,6 +13,8 @@ import type { RawProgram } from "./program/raw_instruction.ts";
 import { jitCompile, type PacketMatcher } from "./program/jit.ts";
 import { optimizeProgram } from "./program/optimize.ts";
 import { libpcapVerdict } from "./program/rejects_all/proves_empty.ts";
+import { interpreterMatcher } from "./program/interpret.ts";
+import { findWitness } from "./program/witness.ts";
 
 export type { PacketMatcher };
 
@@ -31,6 +33,12 @@ export interface CompileOptions {
    * optimiser leaves).
    */
   readonly exactGencode?: boolean;
+  /**
+   * Skip the replay of libpcap's optimiser that decides "expression rejects
+   * all packets" when a packet the filter accepts is found (default true; see
+   * acceptsWitness). False replays it always, as the tests do to compare.
+   */
+  readonly witnessShortcut?: boolean;
 }
 
 export interface CompiledFilter {
@@ -43,6 +51,24 @@ const DEFAULT_SNAPLEN = 262144;
 
 /** The classic BPF program for `expression` (no JIT). Throws the typed errors of errors.ts. */
 export function compileProgram(expression: string, options: CompileOptions = {}): RawProgram {
+  return compile(expression, options, false).program;
+}
+
+/** Compiles `expression` to a program and its JIT-compiled matcher (0 = reject). */
+export function compileFilter(expression: string, options: CompileOptions = {}): CompiledFilter {
+  const { program, match } = compile(expression, options, true);
+  return { program, match: match ?? jitCompile(program) };
+}
+
+/**
+ * The program, and its JIT-compiled matcher when `jit` is set and the
+ * compile needed one (to try a witness; see acceptsWitness).
+ */
+function compile(
+  expression: string,
+  options: CompileOptions,
+  jit: boolean,
+): { readonly program: RawProgram; readonly match: PacketMatcher | undefined } {
   const linkType = options.linkType ?? LINKTYPE_ETHERNET;
   if (linkType !== LINKTYPE_ETHERNET) {
     throw new FilterSemanticError(
@@ -51,18 +77,53 @@ export function compileProgram(expression: string, options: CompileOptions = {})
   }
   const ast = parseFilter(expression);
   const snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
-  if (ast === undefined) return assemble(undefined, snaplen);
+  if (ast === undefined) return { program: assemble(undefined, snaplen), match: undefined };
   // libpcap turns its optimiser off for a filter with `protochain` or `geneve`: then every load is made.
   const optimizerOff = turnsOffLibpcapOptimizer(ast);
   const exact = (options.exactGencode ?? false) || optimizerOff;
   const program = lowerProgram(expression, ast, options.netmask, exact, snaplen);
-  if (options.optimize === false) return program;
-  if (!optimizerOff) {
-    // The accept return must differ from `ret #0` for the analysis (snaplen 0 would make them equal).
-    const gencode = exact && snaplen !== 0 ? program : undefined;
-    refuseWhatLibpcapRefuses(expression, ast, options.netmask, gencode);
+  if (options.optimize === false || optimizerOff) {
+    return {
+      program: options.optimize === false ? program : optimizeProgram(program),
+      match: undefined,
+    };
   }
-  return optimizeProgram(program);
+  // The accept return must differ from `ret #0` for the analysis (snaplen 0 would make them equal).
+  const gencode = exact && snaplen !== 0 ? program : undefined;
+  const refuse = () => refuseWhatLibpcapRefuses(expression, ast, options.netmask, gencode);
+  let optimized: RawProgram;
+  try {
+    optimized = optimizeProgram(program);
+  } catch (error) {
+    refuse(); // the refusal comes first, as it always has
+    throw error;
+  }
+  const match = jit ? jitCompile(optimized) : undefined;
+  if (options.witnessShortcut === false || !acceptsWitness(ast, optimized, match)) refuse();
+  return { program: optimized, match };
+}
+
+/**
+ * Whether a packet is known that the filter accepts, which proves that
+ * libpcap's optimiser cannot reduce it to `ret #0` (it keeps the verdict of
+ * every packet, and fmagent's program has tcpdump's verdicts): then the
+ * replay of that optimiser, the costliest part of a first compile, is not
+ * needed. Not for filters with `/`, `%`, `<<` or `>>` by anything but a
+ * literal (a divisor other than 0, a shift below 32), on which that optimiser
+ * can fail whatever the packets (division by a constant zero, a shift by 32
+ * or more). The witness is proposed by findWitness and must be accepted by
+ * the matcher itself.
+ */
+export function acceptsWitness(
+  ast: Expr,
+  program: RawProgram,
+  match: PacketMatcher | undefined,
+): boolean {
+  if (hasFailingArithmetic(ast)) return false;
+  const witness = findWitness(program);
+  if (witness === undefined) return false;
+  const matcher = match ?? interpreterMatcher(program);
+  return matcher(witness, 0, witness.length, witness.length) !== 0;
 }
 
 function lowerProgram(
@@ -126,8 +187,43 @@ function turnsOffLibpcapOptimizer(node: Expr): boolean {
   }
 }
 
-/** Compiles `expression` to a program and its JIT-compiled matcher (0 = reject). */
-export function compileFilter(expression: string, options: CompileOptions = {}): CompiledFilter {
-  const program = compileProgram(expression, options);
-  return { program, match: jitCompile(program) };
+/** Arithmetic with an operator libpcap's optimiser can fail on when it folds constants. */
+function hasFailingArithmetic(node: Expr): boolean {
+  switch (node.kind) {
+    case "and":
+    case "or":
+      return hasFailingArithmetic(node.left) || hasFailingArithmetic(node.right);
+    case "not":
+      return hasFailingArithmetic(node.operand);
+    case "relation":
+      return failingOperator(node.left) || failingOperator(node.right);
+    default:
+      return false;
+  }
+}
+
+function failingOperator(node: Arith): boolean {
+  switch (node.kind) {
+    case "binary":
+      return (FAILING_OPERATORS.has(node.op) && !safeOperand(node.op, node.right)) ||
+        failingOperator(node.left) || failingOperator(node.right);
+    case "neg":
+      return failingOperator(node.operand);
+    case "load":
+      return failingOperator(node.index);
+    default:
+      return false;
+  }
+}
+
+const FAILING_OPERATORS: ReadonlySet<string> = new Set(["/", "%", "<<", ">>"]);
+
+/**
+ * A literal divisor other than 0, or a literal shift below 32: X holds that
+ * number where libpcap's optimiser folds the operation, so it cannot fail
+ * there (`tcp[12] >> 4`, `len / 2`).
+ */
+function safeOperand(op: string, right: Arith): boolean {
+  if (right.kind !== "const") return false;
+  return op === "/" || op === "%" ? right.value !== 0 : right.value <= 31;
 }

@@ -1,5 +1,9 @@
-import { compileFilter, compileProgram } from "./compile_filter.ts";
+import { acceptsWitness, compileFilter, compileProgram } from "./compile_filter.ts";
 import { FilterRejectsAllError, FilterSemanticError } from "./errors.ts";
+import { parseFilter } from "./lang/parse.ts";
+import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
+
+const RET_0 = { code: 0x06, jt: 0, jf: 0, k: 0 };
 
 function assert(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
@@ -93,4 +97,55 @@ Deno.test("compiling a filter takes under 5 ms", () => {
     }
     assert(best < 5, `${e}: ${best.toFixed(2)} ms to compile`);
   }
+});
+
+Deno.test("a filter with a witness skips libpcap's optimiser's replay, and is accepted", () => {
+  for (
+    const expression of [
+      "udp and port 53",
+      "net 10.0.0.0/16 and not port 80",
+      "vlan and ip[2:2] > 600",
+      "ether host 1:2:3:4:5:6 and arp",
+    ]
+  ) {
+    const program = compileProgram(expression);
+    assert(acceptsWitness(parseFilter(expression)!, program, undefined), expression);
+    const { match } = compileFilter(expression);
+    assert(acceptsWitness(parseFilter(expression)!, program, match), `${expression} (JIT)`);
+    assertEquals(compileProgram(expression, { witnessShortcut: false }), program);
+  }
+});
+
+Deno.test("contradictions have no witness, are refused; `/ % << >>` by non-literals replay", () => {
+  for (const expression of ["port 80 and not port 80", "tcp and udp"]) {
+    const ast = parseFilter(expression)!;
+    const unoptimized = compileProgram(expression, { optimize: false });
+    assert(!acceptsWitness(ast, unoptimized, undefined), expression);
+    for (const witnessShortcut of [true, false]) {
+      assertThrows(() => compileProgram(expression, { witnessShortcut }), FilterRejectsAllError);
+    }
+  }
+  // Empty, but libpcap's optimiser knows nothing of ranges: no witness, replayed, kept.
+  assert(!acceptsWitness(parseFilter("less 60 and greater 100")!, [RET_0], undefined), "empty");
+  assertEquals(compileProgram("less 60 and greater 100"), [RET_0]);
+  // Satisfiable, but libpcap's optimiser can fail on these operators unless the right operand is
+  // a literal (a divisor other than 0, a shift below 32).
+  for (
+    const expression of [
+      "len / (len - 59) > 1",
+      "len % (len - 59) = 1",
+      "ip[0] << (1 + 1) > 4",
+      "ip[0] >> ip[1] = 4",
+      "tcp and len / 2 > 10 and ip[0] >> (3 + 1) = 4",
+    ]
+  ) {
+    const program = compileProgram(expression);
+    assert(!acceptsWitness(parseFilter(expression)!, program, undefined), expression);
+  }
+  for (const expression of ["len / 2 > 10", "len % 3 = 1", "ip[0] << 1 > 4", "ip[0] >> 4 = 4"]) {
+    const program = compileProgram(expression);
+    assert(acceptsWitness(parseFilter(expression)!, program, undefined), expression);
+  }
+  assertThrows(() => compileProgram("len / (1 - 1) = 0"), FilterSemanticError, "division by zero");
+  assertThrows(() => compileProgram("ip and len % (2 - 2) = 1"), FilterSemanticError, "modulus");
 });

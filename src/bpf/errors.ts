@@ -8,7 +8,7 @@ const EXIT_BAD_INPUT = 2;
 
 /** The two lines that show `expression` with a caret under `offset`. */
 export function caretLines(expression: string, offset: number): string {
-  const flat = expression.replace(/[\r\n\t]/g, " ");
+  const flat = expression.replaceAll("\r", " ").replaceAll("\n", " ").replaceAll("\t", " ");
   const at = Math.max(0, Math.min(offset, flat.length));
   return `  ${flat}\n  ${" ".repeat(at)}^`;
 }

@@ -240,7 +240,8 @@ class Parser {
       this.take();
       const kind = t.text as "and" | "or";
       const inherited = q;
-      const id = this.attempt(() => {
+      // Trying a bare identifier costs a thrown error when it fails; skip what cannot start one.
+      const id = !this.mayStartId() ? undefined : this.attempt(() => {
         const node = this.id(inherited);
         const after = this.peek();
         if (
@@ -323,6 +324,19 @@ class Parser {
     return { expr: this.relation(), q: NO_QUALIFIERS };
   }
 
+  /**
+   * Whether the tokens from `ahead` on can start an identifier: `id` fails on
+   * anything else (`not`s and `(`s, then a keyword, another operator or the
+   * end), and that failure, a thrown error, is what a first compile pays most
+   * for in parsing.
+   */
+  mayStartId(ahead = 0): boolean {
+    while (this.isKeyword(this.peek(ahead), "not")) ahead++;
+    const t = this.peek(ahead);
+    if (t.kind === "op") return t.text === "(" && this.mayStartId(ahead + 1);
+    return t.kind !== "keyword" && t.kind !== "eof";
+  }
+
   /** `[pqual] [dqual] [aqual] id` */
   head(): { expr: Expr; q: Qualifiers } {
     let proto: string | undefined;
@@ -365,7 +379,10 @@ class Parser {
       return { kind: "not", operand: this.id(q) };
     }
     if (this.isOp(t, "(")) {
-      const number = this.attempt(() => this.pnum());
+      // `( NUM )`, `((NUM))`: only worth trying (a failure throws) when a number follows the `(`s.
+      let ahead = 1;
+      while (this.isOp(this.peek(ahead), "(")) ahead++;
+      const number = this.peek(ahead).kind === "num" ? this.attempt(() => this.pnum()) : undefined;
       if (number !== undefined) return this.idNode(q, { kind: "num", value: number }, t);
       // libpcap's `pid`: the first identifier inside may not itself be parenthesised.
       if (!allowParenthesized) this.fail(t);

@@ -3,7 +3,7 @@
  * forward-only flow graph: a backward pass, since every successor has a
  * larger index. The optimiser may change A where it is dead.
  */
-import { type FlowNode, isConditional, isJumpAlways, nodeSuccessors } from "./flow_graph.ts";
+import { type FlowNode, isConditional, isJumpAlways, isReturn } from "./flow_graph.ts";
 
 /** Instructions that read A (ALU, tests, st, tax, ret a). */
 export function readsA(code: number): boolean {
@@ -31,7 +31,10 @@ export function liveA(nodes: readonly FlowNode[]): Uint8Array {
       if (writesA(node.code)) continue;
     }
     let out = 0;
-    for (const next of nodeSuccessors(nodes, i)) if (next < nodes.length) out |= live[next]!;
+    if (!isReturn(node.code)) {
+      if (node.onTrue < nodes.length) out |= live[node.onTrue]!;
+      if (node.onFalse !== node.onTrue && node.onFalse < nodes.length) out |= live[node.onFalse]!;
+    }
     live[i] = out;
   }
   return live;

@@ -9,12 +9,17 @@
  * branches met: `ip proto tcp or udp`), and outcomes of X-form tests.
  */
 
+/**
+ * The lists are never changed in place: learning a fact makes a new list, so
+ * copies of a BranchFacts share them (fewer objects to make, which is most of
+ * what a process's first compile pays for).
+ */
 export interface BranchFacts {
   lo: number;
   hi: number;
-  readonly notEqual: number[];
+  notEqual: readonly number[];
   /** Masks m with A & m != 0. */
-  readonly someBitSet: number[];
+  someBitSet: readonly number[];
   /** Bits known to be 0 in A. */
   clearBits: number;
   /** X-form tests (jeq/jgt/jge/jset x, bit (op >> 4) - 1) whose outcome is known... */
@@ -22,8 +27,10 @@ export interface BranchFacts {
   /** ...and which of those were true. */
   xTrue: number;
   /** The only values A can have, when known (at most MAX_ONE_OF). */
-  oneOf: number[] | undefined;
+  oneOf: readonly number[] | undefined;
 }
+
+const NONE: readonly number[] = Object.freeze([]);
 
 /** Longest value list kept: merges beyond this forget it. */
 const MAX_ONE_OF = 16;
@@ -34,8 +41,8 @@ export function noFacts(): BranchFacts {
   return {
     lo: 0,
     hi: U32_MAX,
-    notEqual: [],
-    someBitSet: [],
+    notEqual: NONE,
+    someBitSet: NONE,
     clearBits: 0,
     xKnown: 0,
     xTrue: 0,
@@ -54,12 +61,12 @@ export function copyFacts(f: BranchFacts): BranchFacts {
   return {
     lo: f.lo,
     hi: f.hi,
-    notEqual: f.notEqual.slice(),
-    someBitSet: f.someBitSet.slice(),
+    notEqual: f.notEqual,
+    someBitSet: f.someBitSet,
     clearBits: f.clearBits,
     xKnown: f.xKnown,
     xTrue: f.xTrue,
-    oneOf: f.oneOf?.slice(),
+    oneOf: f.oneOf,
   };
 }
 
@@ -77,14 +84,14 @@ export function learn(facts: BranchFacts, code: number, k: number, outcome: bool
     return;
   }
   if (code === JEQ && outcome && facts.oneOf === undefined) facts.oneOf = [k];
-  else facts.oneOf = facts.oneOf?.filter((v) => testValue(code, k, v) === outcome);
+  else if (facts.oneOf !== undefined) facts.oneOf = valuesWith(facts.oneOf, code, k, outcome);
   switch (code) {
     case JEQ:
       if (outcome) {
         facts.lo = Math.max(facts.lo, k);
         facts.hi = Math.min(facts.hi, k);
       } else {
-        facts.notEqual.push(k);
+        facts.notEqual = withValue(facts.notEqual, k);
       }
       break;
     case JGT:
@@ -96,10 +103,33 @@ export function learn(facts: BranchFacts, code: number, k: number, outcome: bool
       else facts.hi = Math.min(facts.hi, k - 1);
       break;
     case JSET:
-      if (outcome) facts.someBitSet.push(k);
+      if (outcome) facts.someBitSet = withValue(facts.someBitSet, k);
       else facts.clearBits = (facts.clearBits | k) >>> 0;
       break;
   }
+}
+
+/** `list` and `k`, in a new list (slice and push: cheaper than concat in V8). */
+function withValue(list: readonly number[], k: number): readonly number[] {
+  const longer = list.slice();
+  longer.push(k);
+  return longer;
+}
+
+/** The values for which test `code k` has `outcome` (`values` itself when that is all of them). */
+function valuesWith(
+  values: readonly number[],
+  code: number,
+  k: number,
+  outcome: boolean,
+): readonly number[] {
+  let kept: number[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const keep = testValue(code, k, values[i]!) === outcome;
+    if (kept === undefined && !keep) kept = values.slice(0, i);
+    else if (kept !== undefined && keep) kept.push(values[i]!);
+  }
+  return kept ?? values;
 }
 
 /** The outcome of the K-form test `code k` when A is `value`. */
@@ -161,8 +191,8 @@ export function mergeFacts(a: BranchFacts, b: BranchFacts): BranchFacts {
   return {
     lo: Math.min(a.lo, b.lo),
     hi: Math.max(a.hi, b.hi),
-    notEqual: a.notEqual.filter((v) => b.notEqual.includes(v)),
-    someBitSet: a.someBitSet.filter((m) => b.someBitSet.includes(m)),
+    notEqual: common(a.notEqual, b.notEqual),
+    someBitSet: common(a.someBitSet, b.someBitSet),
     clearBits: (a.clearBits & b.clearBits) >>> 0,
     // X-form outcomes both paths know, and agree on.
     xKnown: a.xKnown & b.xKnown & ~(a.xTrue ^ b.xTrue),
@@ -171,8 +201,19 @@ export function mergeFacts(a: BranchFacts, b: BranchFacts): BranchFacts {
   };
 }
 
-function mergeOneOf(a: number[] | undefined, b: number[] | undefined): number[] | undefined {
+/** The values in both lists, in `a`'s order. */
+function common(a: readonly number[], b: readonly number[]): readonly number[] {
+  if (a === b) return a;
+  if (a.length === 0 || b.length === 0) return NONE;
+  return a.filter((v) => b.includes(v));
+}
+
+function mergeOneOf(
+  a: readonly number[] | undefined,
+  b: readonly number[] | undefined,
+): readonly number[] | undefined {
   if (a === undefined || b === undefined) return undefined;
+  if (a === b) return a;
   const union = [...a, ...b.filter((v) => !a.includes(v))];
   return union.length <= MAX_ONE_OF ? union : undefined;
 }

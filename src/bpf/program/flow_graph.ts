@@ -6,7 +6,7 @@
  * relative offsets.
  */
 import type { RawInstruction, RawProgram } from "./raw_instruction.ts";
-import { BPF_JA, BPF_JMP, BPF_RET, bpfClass } from "./opcodes.ts";
+import { BPF_JA, BPF_JMP, BPF_RET } from "./opcodes.ts";
 
 export interface FlowNode {
   code: number;
@@ -19,10 +19,11 @@ export interface FlowNode {
   removed: boolean;
 }
 
-export const isReturn = (code: number): boolean => bpfClass(code) === BPF_RET;
+// Bit tests without further calls: the optimiser asks these of every node many times.
+export const isReturn = (code: number): boolean => (code & 0x07) === BPF_RET;
 export const isJumpAlways = (code: number): boolean => code === (BPF_JMP | BPF_JA);
 export const isConditional = (code: number): boolean =>
-  bpfClass(code) === BPF_JMP && code !== (BPF_JMP | BPF_JA);
+  (code & 0x07) === BPF_JMP && code !== (BPF_JMP | BPF_JA);
 
 export function toFlowGraph(program: RawProgram): FlowNode[] {
   return program.map((insn, i) => {
@@ -43,13 +44,6 @@ export function toFlowGraph(program: RawProgram): FlowNode[] {
   });
 }
 
-/** Successor indices of node `i` (none for a return). */
-export function nodeSuccessors(nodes: readonly FlowNode[], i: number): number[] {
-  const node = nodes[i]!;
-  if (isReturn(node.code)) return [];
-  return node.onTrue === node.onFalse ? [node.onTrue] : [node.onTrue, node.onFalse];
-}
-
 /** Marks nodes no path from the entry reaches as removed. */
 export function removeUnreachable(nodes: FlowNode[]): boolean {
   const seen = new Uint8Array(nodes.length);
@@ -58,7 +52,10 @@ export function removeUnreachable(nodes: FlowNode[]): boolean {
     const i = stack.pop()!;
     if (seen[i]) continue;
     seen[i] = 1;
-    for (const next of nodeSuccessors(nodes, i)) stack.push(next);
+    const node = nodes[i]!;
+    if (isReturn(node.code)) continue;
+    stack.push(node.onTrue);
+    if (node.onFalse !== node.onTrue) stack.push(node.onFalse);
   }
   let changed = false;
   nodes.forEach((node, i) => {

@@ -2,7 +2,7 @@
  * A conservative optimiser for classic BPF programs. Correctness first: each
  * rewrite keeps the verdict for every packet (the differential tests compare
  * original and optimised programs on random packets). Passes, repeated until
- * nothing changes:
+ * nothing changes (or, see `settled`, provably would not):
  * - decided tests: a test that the facts on every path into it decide (a
  *   known constant A, or a packet field tested before) becomes a `ja`;
  * - jump threading: an edge into a `ja`, or into a test that the tests taken
@@ -42,6 +42,7 @@ import {
 import { constantFacts, decide, testValue } from "./branch_facts.ts";
 import {
   constantOf,
+  LENGTH,
   loadedValue,
   type RegisterState,
   registerStates,
@@ -61,16 +62,24 @@ const RET_K = 0x06;
 /** Register values and facts on entry to each node; undefined where no path reaches. */
 interface Analysis {
   readonly states: readonly (RegisterState | undefined)[];
-  /** Facts on entry (undefined also when there are none). */
-  readonly facts: readonly (FactsMap | undefined)[];
+  /**
+   * Facts on entry (undefined also when there are none), worked out on first
+   * use: the costliest part, which removeRedundantLoads does not need and
+   * removeDeadInstructions seldom does. What the passes in between change
+   * (loads removed) does not change them.
+   */
+  readonly facts: () => readonly (FactsMap | undefined)[];
 }
 
 function analyze(nodes: readonly FlowNode[]): Analysis {
   const states = registerStates(nodes);
-  return { states, facts: entryFacts(nodes, states) };
+  let facts: readonly (FactsMap | undefined)[] | undefined;
+  return { states, facts: () => (facts ??= entryFacts(nodes, states)) };
 }
 
 type Pass = (nodes: FlowNode[], analysis: () => Analysis) => boolean;
+
+const removeUnreachablePass: Pass = (nodes) => removeUnreachable(nodes);
 
 /**
  * The passes of a round, and whether a change by each makes the analysis
@@ -82,7 +91,7 @@ const PASSES: readonly [Pass, boolean][] = [
   [foldDecidedTests, false],
   [threadJumps, true],
   [(nodes) => simplifyJumps(nodes), false],
-  [(nodes) => removeUnreachable(nodes), false],
+  [removeUnreachablePass, false],
   [removeRedundantLoads, false],
   [removeDeadInstructions, false],
   [(nodes) => mergeIdenticalTails(nodes), true],
@@ -117,26 +126,47 @@ function optimizeRounds(program: RawProgram): RawProgram {
     // Recomputed lazily after a change that makes it unsound.
     let cached: Analysis | undefined;
     const analysis = () => (cached ??= analyze(nodes));
-    let changed = false;
-    for (const [pass, invalidates] of PASSES) {
+    let changed = 0; // bit p: pass p changed something
+    for (let p = 0; p < PASSES.length; p++) {
+      const [pass, invalidates] = PASSES[p]!;
       if (pass(nodes, analysis)) {
-        changed = true;
+        changed |= 1 << p;
         if (invalidates) cached = undefined;
       }
     }
-    if (!changed) break;
+    if (changed === 0) break;
     current = linearize(nodes);
+    if (changed === ONLY_UNREACHABLE_REMOVED && settled(nodes)) break;
   }
   validateProgram(current, "the optimised BPF program");
   return current;
 }
 
+/** The round's changes when removeUnreachable alone changed something. */
+const ONLY_UNREACHABLE_REMOVED = 1 << PASSES.findIndex(([pass]) => pass === removeUnreachablePass);
+
+/**
+ * Whether another round would change nothing after one in which only
+ * removeUnreachable did (saving that round, a good part of a first compile):
+ * the other passes saw the same reachable code, with the same register values
+ * and facts (unreachable code has none), and found nothing; only
+ * simplifyJumps ran before the removal, and the removed code can hide a `ja`
+ * to the next instruction from it, so it is tried again (without changing
+ * anything). The passes bound jump offsets to 255, which removing code can
+ * bring within reach: not a concern below 256 instructions.
+ */
+function settled(nodes: FlowNode[]): boolean {
+  return nodes.length <= 256 && !simplifyJumps(nodes, true);
+}
+
 function foldDecidedTests(nodes: FlowNode[], analysis: () => Analysis): boolean {
-  const { states, facts } = analysis();
+  const { states } = analysis();
+  const facts = analysis().facts();
   let changed = false;
-  nodes.forEach((node, i) => {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     const state = states[i];
-    if (state === undefined || node.removed || !isConditional(node.code)) return;
+    if (state === undefined || node.removed || !isConditional(node.code)) continue;
     let outcome: boolean | undefined;
     if ((node.code & 0x08) === 0) {
       if (state.a !== UNKNOWN) outcome = decide(factsAbout(facts[i], state.a), node.code, node.k);
@@ -147,11 +177,11 @@ function foldDecidedTests(nodes: FlowNode[], analysis: () => Analysis): boolean 
         outcome = decide(constantFacts(a), node.code & ~0x08, x);
       }
     }
-    if (outcome === undefined) return;
+    if (outcome === undefined) continue;
     const to = outcome ? node.onTrue : node.onFalse;
-    Object.assign(node, { code: JA, k: 0, onTrue: to, onFalse: to });
+    rewrite(node, JA, 0, to, to);
     changed = true;
-  });
+  }
   return changed;
 }
 
@@ -210,7 +240,7 @@ function followChain(
         landing = at; // a load sets A whatever A held
       }
       if (value !== current) {
-        const safe = lookupFacts(facts, value) !== undefined || value === "len" ||
+        const safe = lookupFacts(facts, value) !== undefined || value === LENGTH ||
           constantOf(value) !== undefined;
         if (!safe) break;
         current = value;
@@ -236,7 +266,8 @@ function cascadeEnd(
 ): number | undefined {
   if (values === undefined || values.length === 0) return undefined;
   let end: number | undefined;
-  for (const value of values) {
+  for (let v = 0; v < values.length; v++) {
+    const value = values[v]!;
     let at = start;
     for (let steps = 0; steps < MAX_CHAIN_STEPS && at < nodes.length; steps++) {
       const node = nodes[at]!;
@@ -254,21 +285,24 @@ function cascadeEnd(
 }
 
 function threadJumps(nodes: FlowNode[], analysis: () => Analysis): boolean {
-  const { states, facts } = analysis();
+  const { states } = analysis();
+  const facts = analysis().facts();
   let changed = false;
-  nodes.forEach((node, i) => {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     const state = states[i];
-    if (state === undefined || node.removed) return;
+    if (state === undefined || node.removed) continue;
     if (isJumpAlways(node.code)) {
       const to = followChain(nodes, node.onTrue, facts[i], state, i, Infinity);
       if (to !== node.onTrue) {
         node.onTrue = node.onFalse = to;
         changed = true;
       }
-      return;
+      continue;
     }
-    if (!isConditional(node.code)) return;
-    for (const outcome of [true, false]) {
+    if (!isConditional(node.code)) continue;
+    for (let side = 0; side < 2; side++) {
+      const outcome = side === 0;
       const edgeFacts = withFact(facts[i], state.a, node.code, node.k, outcome);
       const start = outcome ? node.onTrue : node.onFalse;
       const to = followChain(nodes, start, edgeFacts, state, i, 255);
@@ -277,16 +311,29 @@ function threadJumps(nodes: FlowNode[], analysis: () => Analysis): boolean {
       else node.onFalse = to;
       changed = true;
     }
-  });
+  }
   return changed;
 }
 
-/** Same-target tests become `ja`; `ja` to a return becomes the return; `ja` to the next node goes. */
-function simplifyJumps(nodes: FlowNode[]): boolean {
+/** Makes `node` another instruction (fields set one by one: no object made for it). */
+function rewrite(node: FlowNode, code: number, k: number, onTrue: number, onFalse: number): void {
+  node.code = code;
+  node.k = k;
+  node.onTrue = onTrue;
+  node.onFalse = onFalse;
+}
+
+/**
+ * Same-target tests become `ja`; `ja` to a return becomes the return; `ja` to
+ * the next node goes. With `dryRun`, only tells whether it would change anything.
+ */
+function simplifyJumps(nodes: FlowNode[], dryRun = false): boolean {
   let changed = false;
-  nodes.forEach((node, i) => {
-    if (node.removed) return;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (node.removed) continue;
     if (isConditional(node.code) && node.onTrue === node.onFalse) {
+      if (dryRun) return true;
       node.code = JA;
       node.k = 0;
       changed = true;
@@ -299,24 +346,27 @@ function simplifyJumps(nodes: FlowNode[]): boolean {
         onTrue !== undefined && onFalse !== undefined && isReturn(onTrue.code) &&
         onTrue.code === onFalse.code && (onTrue.code !== RET_K || onTrue.k === onFalse.k)
       ) {
-        Object.assign(node, { code: onTrue.code, k: onTrue.k, onTrue: i + 1, onFalse: i + 1 });
+        if (dryRun) return true;
+        rewrite(node, onTrue.code, onTrue.k, i + 1, i + 1);
         changed = true;
-        return;
+        continue;
       }
     }
-    if (!isJumpAlways(node.code)) return;
+    if (!isJumpAlways(node.code)) continue;
     const target = firstKept(nodes, node.onTrue);
     if (target === firstKept(nodes, i + 1)) {
+      if (dryRun) return true;
       node.removed = true;
       changed = true;
-      return;
+      continue;
     }
     const landing = nodes[target];
     if (landing !== undefined && isReturn(landing.code)) {
-      Object.assign(node, { code: landing.code, k: landing.k, onTrue: i + 1, onFalse: i + 1 });
+      if (dryRun) return true;
+      rewrite(node, landing.code, landing.k, i + 1, i + 1);
       changed = true;
     }
-  });
+  }
   return changed;
 }
 
@@ -340,13 +390,14 @@ function isRedundantLoad(node: FlowNode, state: RegisterState): boolean {
 function removeRedundantLoads(nodes: FlowNode[], analysis: () => Analysis): boolean {
   const { states } = analysis();
   let changed = false;
-  nodes.forEach((node, i) => {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     const state = states[i];
     if (state !== undefined && isRedundantLoad(node, state)) {
       node.removed = true;
       changed = true;
     }
-  });
+  }
   return changed;
 }
 
@@ -368,19 +419,20 @@ function canReject(code: number): boolean {
 function removeDeadInstructions(nodes: FlowNode[], analysis: () => Analysis): boolean {
   const { states, facts } = analysis();
   let changed = false;
-  nodes.forEach((node, i) => {
-    if (states[i] === undefined || node.removed) return;
-    if (isConditional(node.code) || isJumpAlways(node.code) || isReturn(node.code)) return;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (states[i] === undefined || node.removed) continue;
+    if (isConditional(node.code) || isJumpAlways(node.code) || isReturn(node.code)) continue;
     const next = nodes[firstKept(nodes, i + 1)];
-    if (next === undefined || next.code !== RET_K) return;
+    if (next === undefined || next.code !== RET_K) continue;
     const value = loadedValue(node);
     const dead = next.k === 0 || !canReject(node.code) ||
-      (value !== undefined && lookupFacts(facts[i], value) !== undefined);
+      (value !== undefined && lookupFacts(facts()[i], value) !== undefined);
     if (dead) {
       node.removed = true;
       changed = true;
     }
-  });
+  }
   return changed;
 }
 
@@ -392,25 +444,42 @@ function removeDeadInstructions(nodes: FlowNode[], analysis: () => Analysis): bo
 function mergeIdenticalTails(nodes: FlowNode[]): boolean {
   const canonical = new Int32Array(nodes.length + 1);
   canonical[nodes.length] = nodes.length;
-  const seen = new Map<string, number>();
+  // Keyed by a number made from the instruction and its successors (not a string: cheaper in a
+  // first compile); a key already taken by a different node moves on to the next number.
+  const seen = new Map<number, number>();
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
     if (node.removed) {
       canonical[i] = canonical[i + 1]!;
       continue;
     }
-    const onTrue = canonical[node.onTrue]!;
-    const onFalse = canonical[node.onFalse]!;
-    const key = isReturn(node.code)
-      ? `${node.code} ${node.k}`
-      : `${node.code} ${node.k} ${onTrue} ${onFalse}`;
-    const same = seen.get(key);
-    if (same === undefined) seen.set(key, i);
-    canonical[i] = same ?? i;
+    const ret = isReturn(node.code);
+    const onTrue = ret ? -1 : canonical[node.onTrue]!;
+    const onFalse = ret ? -1 : canonical[node.onFalse]!;
+    let key = (Math.imul(node.code ^ node.k, 0x9e3779b1) ^ Math.imul(onTrue, 0x85ebca6b) ^
+      Math.imul(onFalse, 0xc2b2ae35)) >>> 0;
+    for (;;) {
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, i);
+        canonical[i] = i;
+        break;
+      }
+      const other = nodes[first]!;
+      if (
+        other.code === node.code && other.k === node.k &&
+        (ret || (canonical[other.onTrue] === onTrue && canonical[other.onFalse] === onFalse))
+      ) {
+        canonical[i] = first;
+        break;
+      }
+      key = (key + 1) >>> 0;
+    }
   }
   let changed = false;
-  nodes.forEach((node, i) => {
-    if (node.removed || !(isConditional(node.code) || isJumpAlways(node.code))) return;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (node.removed || !(isConditional(node.code) || isJumpAlways(node.code))) continue;
     const limit = isJumpAlways(node.code) ? Infinity : 255;
     const onTrue = canonical[node.onTrue]!;
     const onFalse = canonical[node.onFalse]!;
@@ -423,25 +492,28 @@ function mergeIdenticalTails(nodes: FlowNode[]): boolean {
       node.onFalse = onFalse;
       changed = true;
     }
-  });
+  }
   return changed;
 }
 
 /** `and #m; jeq #0` → `jset #m` with the branches swapped (`jgt #0`: kept) where A is dead after. */
 function foldMaskTests(nodes: FlowNode[]): boolean {
-  const live = liveA(nodes);
+  // Liveness only once a candidate turns up (before any change, so it is what it was on entry).
+  let live: Uint8Array | undefined;
   let changed = false;
-  nodes.forEach((node, i) => {
-    if (node.removed || node.code !== 0x54) return;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (node.removed || node.code !== 0x54) continue;
     const test = nodes[firstKept(nodes, i + 1)];
-    if (test === undefined || test.k !== 0 || (test.code !== 0x15 && test.code !== 0x25)) return;
-    if (live[test.onTrue] || live[test.onFalse]) return;
+    if (test === undefined || test.k !== 0 || (test.code !== 0x15 && test.code !== 0x25)) continue;
+    live ??= liveA(nodes);
+    if (live[test.onTrue] || live[test.onFalse]) continue;
     const [onTrue, onFalse] = test.code === 0x15
       ? [test.onFalse, test.onTrue]
       : [test.onTrue, test.onFalse];
-    if (Math.max(onTrue, onFalse) - i - 1 > 255) return;
-    Object.assign(node, { code: 0x45, onTrue, onFalse });
+    if (Math.max(onTrue, onFalse) - i - 1 > 255) continue;
+    rewrite(node, 0x45, node.k, onTrue, onFalse);
     changed = true;
-  });
+  }
   return changed;
 }

@@ -6,7 +6,7 @@
  * in them are shared between instructions and never changed in place.
  */
 import type { FlowNode } from "./flow_graph.ts";
-import { isConditional, nodeSuccessors } from "./flow_graph.ts";
+import { isConditional, isReturn } from "./flow_graph.ts";
 import {
   type BranchFacts,
   constantFacts,
@@ -36,12 +36,15 @@ export function lookupFacts(list: FactsMap | undefined, value: Value): BranchFac
   return undefined;
 }
 
-/** The facts about `value` in `list` (a constant is its own fact). */
+/** No facts, shared by every lookup that finds none: never changed (withFact copies first). */
+const NO_FACTS = noFacts();
+
+/** The facts about `value` in `list` (a constant is its own fact). Not to be changed in place. */
 export function factsAbout(list: FactsMap | undefined, value: Value): BranchFacts {
   const known = lookupFacts(list, value);
   if (known !== undefined) return known;
   const constant = constantOf(value);
-  return constant === undefined ? noFacts() : constantFacts(constant);
+  return constant === undefined ? NO_FACTS : constantFacts(constant);
 }
 
 /** `list` plus the outcome of test `code k` on `value`. */
@@ -105,8 +108,9 @@ export function entryFacts(
     if (learns) {
       flow(node.onTrue, withFact(input, state.a, node.code, node.k, true));
       flow(node.onFalse, withFact(input, state.a, node.code, node.k, false));
-    } else {
-      for (const next of nodeSuccessors(nodes, i)) flow(next, input);
+    } else if (!isReturn(node.code)) {
+      flow(node.onTrue, input);
+      if (node.onFalse !== node.onTrue) flow(node.onFalse, input);
     }
   }
   return facts;

@@ -1,15 +1,24 @@
 /**
  * What A and X hold at each instruction of a flow graph, as symbolic values:
- * "#k" a constant, "code@k" a packet field as that absolute load reads it,
- * "len" the wire length, "msh@k" 4*([k]&0xf), "?" unknown. Packet fields,
- * constants and the length never change while a packet is filtered, so two
- * equal values are the same number at run time.
+ * a constant, a packet field as an absolute load reads it, the wire length,
+ * 4*([k]&0xf), or unknown. Packet fields, constants and the length never
+ * change while a packet is filtered, so two equal values are the same number
+ * at run time.
  */
-import { type FlowNode, nodeSuccessors } from "./flow_graph.ts";
+import { type FlowNode, isReturn } from "./flow_graph.ts";
 
-/** What a register holds: "#k" constant, "code@k" packet load, "len", "msh@k"; "?" unknown. */
-export type Value = string;
-export const UNKNOWN: Value = "?";
+/**
+ * What a register holds, as one number (compared and looked up without
+ * building strings, which V8 makes slowly in a process's first compile):
+ * a constant k is k itself (0 .. 2^32-1); the packet field that load `code k`
+ * reads is (code + 1) * 2^32 + k (`ldx 4*([k]&0xf)` has code 0xb1); the
+ * length and unknown are negative.
+ */
+export type Value = number;
+export const UNKNOWN: Value = -1;
+export const LENGTH: Value = -2;
+
+const TWO_32 = 0x100000000;
 
 export interface RegisterState {
   readonly a: Value;
@@ -19,46 +28,36 @@ export interface RegisterState {
 /** Register contents at the entry of each node reached from the start (undefined: not reached). */
 export function registerStates(nodes: readonly FlowNode[]): (RegisterState | undefined)[] {
   const states: (RegisterState | undefined)[] = new Array(nodes.length).fill(undefined);
-  states[0] = { a: "#0", x: "#0" };
+  states[0] = { a: 0, x: 0 };
   for (let i = 0; i < nodes.length; i++) {
     const input = states[i];
     if (input === undefined) continue;
-    const output = transfer(nodes[i]!, input);
-    for (const next of nodeSuccessors(nodes, i)) {
-      const seen = states[next];
-      // States are shared and never changed in place.
-      if (seen === undefined) states[next] = output;
-      else if (seen.a !== output.a || seen.x !== output.x) {
-        states[next] = {
-          a: seen.a === output.a ? seen.a : UNKNOWN,
-          x: seen.x === output.x ? seen.x : UNKNOWN,
-        };
-      }
-    }
+    const node = nodes[i]!;
+    if (isReturn(node.code)) continue;
+    const output = transfer(node, input);
+    // Successors visited directly (no array of them): fewer objects in a first compile.
+    meet(states, node.onTrue, output);
+    if (node.onFalse !== node.onTrue) meet(states, node.onFalse, output);
   }
   return states;
 }
 
-/** Interned value names, so the analyses compare and hash short shared strings. */
-const names = new Map<number, string>();
-
-/** The value a packet load `code k` reads ("40@12" for ldh [12]; 0xb1 for 4*([k]&0xf)). */
-function fieldValue(code: number, k: number): Value {
-  const key = code * 0x100000000 + k;
-  let name = names.get(key);
-  if (name === undefined) {
-    name = code === 0xb1 ? `msh@${k}` : `${code}@${k}`;
-    if (names.size < 65536) names.set(key, name);
+/** Merges `output` into the entry state of `next` (states are shared: never changed in place). */
+function meet(states: (RegisterState | undefined)[], next: number, output: RegisterState): void {
+  const seen = states[next];
+  if (seen === undefined) states[next] = output;
+  else if (seen.a !== output.a || seen.x !== output.x) {
+    states[next] = {
+      a: seen.a === output.a ? seen.a : UNKNOWN,
+      x: seen.x === output.x ? seen.x : UNKNOWN,
+    };
   }
-  return name;
 }
 
-function constantValue(k: number): Value {
-  return `#${k}`;
-}
+/** The value a packet load `code k` reads (ldh [12], or 0xb1 for 4*([k]&0xf)). */
+const fieldValue = (code: number, k: number): Value => (code + 1) * TWO_32 + k;
 
-export const constantOf = (v: Value): number | undefined =>
-  v.startsWith("#") ? Number(v.slice(1)) : undefined;
+export const constantOf = (v: Value): number | undefined => v >= 0 && v < TWO_32 ? v : undefined;
 
 export function transfer(node: FlowNode, state: RegisterState): RegisterState {
   if (node.removed) return state;
@@ -70,15 +69,15 @@ export function transfer(node: FlowNode, state: RegisterState): RegisterState {
     case 0x30:
       return { a: fieldValue(code, k), x };
     case 0x80:
-      return { a: "len", x };
+      return { a: LENGTH, x };
     case 0x81:
-      return { a, x: "len" };
+      return { a, x: LENGTH };
     case 0xb1:
       return { a, x: fieldValue(code, k) };
     case 0x00:
-      return { a: constantValue(k), x };
+      return { a: k, x };
     case 0x01:
-      return { a, x: constantValue(k) };
+      return { a, x: k };
     case 0x07:
       return { a, x: a };
     case 0x87:
@@ -89,7 +88,7 @@ export function transfer(node: FlowNode, state: RegisterState): RegisterState {
   const cls = code & 0x07;
   if (cls === 0x04) {
     const folded = foldAlu(code, constantOf(a), (code & 0x08) !== 0 ? constantOf(x) : k);
-    return { a: folded === undefined ? UNKNOWN : constantValue(folded), x };
+    return { a: folded === undefined ? UNKNOWN : folded, x };
   }
   if (cls === 0x00) return { a: UNKNOWN, x }; // ld [x + k], ld M[k]
   return state; // stores, jumps, returns
@@ -134,9 +133,9 @@ export function loadedValue(node: FlowNode): Value | undefined {
     case 0x30:
       return fieldValue(node.code, node.k);
     case 0x00:
-      return constantValue(node.k);
+      return node.k;
     case 0x80:
-      return "len";
+      return LENGTH;
   }
   return undefined;
 }
