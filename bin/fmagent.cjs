@@ -18,7 +18,7 @@ const args = [
   // flags, and --allow-ffi, which the ring needs, grants what libc can do anyway.
   "--allow-all",
   // compile/permissions.ts RUNTIME_V8_FLAGS: the whole program goes into Deno's code cache.
-  "--v8-flags=--no-lazy",
+  "--v8-flags=--no-lazy,--no-sparkplug,--invocation-count-for-maglev=3000",
   path.join(root, "src", "cli", "main.ts"),
   ...process.argv.slice(2),
 ];

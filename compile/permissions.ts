@@ -21,16 +21,24 @@
 export const RUNTIME_PERMISSIONS: readonly string[] = ["--allow-all"];
 
 /**
- * V8 flags every fmagent process runs with. `--no-lazy` compiles each function
- * when its module loads instead of on its first call, so Deno's code cache
- * (written after the first run) holds the bytecode of the whole program. The
- * first filter a process compiles then no longer pays for compiling the
- * filter compiler itself (~1000 lines of optimiser and front end): 8–11 ms →
- * 2–5 ms for `udp` here, with the whole command no slower to start
- * (BENCHMARKS.md, Filter). bin/fmagent.cjs repeats this list (it cannot import
- * TypeScript), and deno.json's `fmagent` task.
+ * V8 flags every fmagent process runs with.
+ * - `--no-lazy` compiles each function when its module loads instead of on its
+ *   first call, so Deno's code cache (written after the first run) holds the
+ *   bytecode of the whole program: the first filter a process compiles no
+ *   longer pays for compiling the filter compiler itself (8–11 ms → 2–5 ms for
+ *   `udp` here, the whole command no slower to start).
+ * - `--no-sparkplug` and `--invocation-count-for-maglev=3000` (default 400)
+ *   keep V8 from compiling the many lukewarm functions of a short run (the
+ *   filter compiler's, the command line's) with its baseline and middle tiers,
+ *   work that competed with the main thread: a first compile 4.3–5.6 → 2.5–3.8
+ *   ms; hot loops still reach Maglev and TurboFan (ring and filter throughput
+ *   unchanged within the noise of this VM).
+ * Figures in BENCHMARKS.md (Filter, Ring). bin/fmagent.cjs repeats this list
+ * (it cannot import TypeScript), and so does deno.json's `fmagent` task.
  */
-export const RUNTIME_V8_FLAGS: readonly string[] = ["--v8-flags=--no-lazy"];
+export const RUNTIME_V8_FLAGS: readonly string[] = [
+  "--v8-flags=--no-lazy,--no-sparkplug,--invocation-count-for-maglev=3000",
+];
 
 /**
  * Flags that make `deno run` of the bundle independent of where it is started:
