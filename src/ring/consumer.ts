@@ -182,10 +182,12 @@ async function warmUp(
   const ring = openScratchRing();
   const deadline = performance.now() + WARM_UP_MAX_MS;
   try {
-    // A short first round: the end-of-stream path runs before V8 optimises the
-    // loop, so the end of the long round does not deoptimise it (it would then be
-    // recompiled while the real packets flow).
-    for (const round of [WARM_UP_FIRST_ROUND, packets]) {
+    // Two short rounds first: the end-of-stream path runs before V8 optimises the
+    // loop, so the end of the long round does not deoptimise it, and every object
+    // literal of the loop has been made more than once (V8 recompiles code whose
+    // literal sites had run only once); such code would be recompiled while the
+    // real packets flow.
+    for (const round of [WARM_UP_FIRST_ROUND, WARM_UP_FIRST_ROUND, packets]) {
       const feeder: WarmUpFeeder = {
         ring,
         real,
