@@ -7,7 +7,11 @@
  * work) for scale. Also the CPU an idle consumer (empty ring) and an idle
  * producer (full ring) use, from /proc/PID/stat.
  *
- *   deno run -A bench/ring_bench.ts [--runs N]
+ *   deno run -A bench/ring_bench.ts [--runs N] [--scale K]
+ *
+ * `--scale K` runs fmagent → fmagent and the reference pair only, on captures
+ * K times as long (each one's records repeated K times): the per-packet rate
+ * once start-up (Deno's, V8's compiling) weighs less.
  *
  * Each figure is the best of N runs (default 3): the time from starting the
  * producer (its start-up included) to the consumer's exit, and the CPU time
@@ -15,11 +19,14 @@
  */
 import { ensureBenchCaptures } from "./data.ts";
 import { RUNTIME_V8_FLAGS } from "../compile/permissions.ts";
+import { PCAP_FILE_HEADER_LENGTH } from "../src/pcap/pcap_format.ts";
 
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 const PEER_SOURCE = new URL("../tests/ring/peer/ring_peer.c", import.meta.url).pathname;
 const runsArg = Deno.args.indexOf("--runs");
 const RUNS = runsArg >= 0 ? Number(Deno.args[runsArg + 1]) : 3;
+const scaleArg = Deno.args.indexOf("--scale");
+const SCALE = scaleArg >= 0 ? Number(Deno.args[scaleArg + 1]) : 1;
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
 type Side = "fmagent" | "C" | "C stdio";
@@ -185,6 +192,24 @@ async function measureIdle(
   return { consumer: consumerCpu, producer: producerCpu };
 }
 
+/** A copy of the pcap at `path` with its records repeated `times` times, in `dir`. */
+async function repeated(path: string, times: number, dir: string): Promise<string> {
+  const data = await Deno.readFile(path);
+  const out = `${dir}/${path.split("/").pop()}.x${times}`;
+  const file = await Deno.open(out, { write: true, create: true, truncate: true });
+  try {
+    const header = data.subarray(0, PCAP_FILE_HEADER_LENGTH);
+    for (let at = 0; at < header.length;) at += await file.write(header.subarray(at));
+    const records = data.subarray(PCAP_FILE_HEADER_LENGTH);
+    for (let i = 0; i < times; i++) {
+      for (let at = 0; at < records.length;) at += await file.write(records.subarray(at));
+    }
+  } finally {
+    file.close();
+  }
+  return out;
+}
+
 const captures = await ensureBenchCaptures();
 const shm = (await Deno.stat("/dev/shm").catch(() => null))?.isDirectory ? "/dev/shm" : undefined;
 const dir = await Deno.makeTempDir({ prefix: "fmagent-ring-bench-", ...(shm ? { dir: shm } : {}) });
@@ -193,16 +218,33 @@ try {
   const gcc = await new Deno.Command("gcc", { args: ["-O2", "-o", peer, PEER_SOURCE] }).output();
   if (!gcc.success) throw new Error("gcc failed on ring_peer.c");
   const ring = `${dir}/ring`;
-  const inputs = [["mixed (1M, 60–1200 B)", captures.mixed], [
-    "small (2M, 64–128 B)",
-    captures.small,
-  ]] as const;
+  // [label, capture, the capture it repeats (for its statistics)]
+  const inputs: ReadonlyArray<readonly [string, string, string]> = SCALE === 1
+    ? [
+      ["mixed (1M, 60–1200 B)", captures.mixed, captures.mixed],
+      ["small (2M, 64–128 B)", captures.small, captures.small],
+    ]
+    : [
+      [
+        `mixed ×${SCALE} (${SCALE}M, 60–1200 B)`,
+        await repeated(captures.mixed, SCALE, dir),
+        captures.mixed,
+      ],
+      [
+        `small ×${SCALE} (${2 * SCALE}M, 64–128 B)`,
+        await repeated(captures.small, SCALE, dir),
+        captures.small,
+      ],
+    ];
+  const pairs = SCALE === 1 ? PAIRS : PAIRS.filter((p) => p.name === OURS || p.name === REFERENCE);
 
   const rows: string[] = [];
   const mpps = new Map<string, number>();
-  for (const [label, path] of inputs) {
-    const { packets, bytes } = await captureStats(path);
-    for (const pair of PAIRS) {
+  for (const [label, path, base] of inputs) {
+    const once = await captureStats(base);
+    const packets = once.packets * SCALE;
+    const bytes = once.bytes * SCALE;
+    for (const pair of pairs) {
       let best: RunResult = { seconds: Infinity, producerCpu: 0, consumerCpu: 0 };
       for (let r = 0; r < RUNS; r++) {
         const result = await runPair(pair, peer, ring, path);
@@ -220,7 +262,6 @@ try {
       );
     }
   }
-  const idle = await measureIdle(dir, captures.small);
   const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
 
   console.log(`## Ring: produce → consume to /dev/null\n`);
@@ -233,23 +274,34 @@ try {
   );
   console.log("|---|---|---:|---:|---:|---:|");
   for (const row of rows) console.log(row);
-  console.log(
-    "\n| capture | fmagent → fmagent vs reference pair | fmagent → fmagent vs fast C pair | fmagent → C vs C → C | C → fmagent vs C → C |",
-  );
-  console.log("|---|---:|---:|---:|---:|");
-  for (const [label] of inputs) {
-    const get = (name: string) => mpps.get(`${label}|${name}`) ?? NaN;
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-    const fast = get(FAST_C);
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  if (SCALE !== 1) {
+    console.log("\n| capture | fmagent → fmagent vs reference pair |\n|---|---:|");
+    for (const [label] of inputs) {
+      const get = (name: string) => mpps.get(`${label}|${name}`) ?? NaN;
+      console.log(`| ${label} | ${ratio(get(OURS), get(REFERENCE))} |`);
+    }
+  } else {
     console.log(
-      `| ${label} | ${ratio(get(OURS), get(REFERENCE))} | ${ratio(get(OURS), fast)} | ` +
-        `${ratio(get("fmagent → C"), fast)} | ${ratio(get("C → fmagent"), fast)} |`,
+      "\n| capture | fmagent → fmagent vs reference pair | fmagent → fmagent vs fast C pair | fmagent → C vs C → C | C → fmagent vs C → C |",
     );
+    console.log("|---|---:|---:|---:|---:|");
+    for (const [label] of inputs) {
+      const get = (name: string) => mpps.get(`${label}|${name}`) ?? NaN;
+      const fast = get(FAST_C);
+      console.log(
+        `| ${label} | ${ratio(get(OURS), get(REFERENCE))} | ${ratio(get(OURS), fast)} | ` +
+          `${ratio(get("fmagent → C"), fast)} | ${ratio(get("C → fmagent"), fast)} |`,
+      );
+    }
+    const idle = await measureIdle(dir, captures.small);
+    console.log(
+      "\n| waiting side (fmagent) | CPU, % of one core (5 s after 3 s, /proc/PID/stat) |",
+    );
+    console.log("|---|---:|");
+    console.log(`| consumer on an empty ring | ${idle.consumer.toFixed(2)} |`);
+    console.log(`| producer on a full ring | ${idle.producer.toFixed(2)} |`);
   }
-  console.log("\n| waiting side (fmagent) | CPU, % of one core (5 s after 3 s, /proc/PID/stat) |");
-  console.log("|---|---:|");
-  console.log(`| consumer on an empty ring | ${idle.consumer.toFixed(2)} |`);
-  console.log(`| producer on a full ring | ${idle.producer.toFixed(2)} |`);
 } finally {
   await Deno.remove(dir, { recursive: true });
 }
