@@ -98,6 +98,24 @@ export function pause(backoff: Backoff): Promise<void> {
   return sleep(ms);
 }
 
+/**
+ * Runs `pause` once through each of its branches that sleep or turn the
+ * event loop (a few ms) on a throwaway waiting state, for warm-ups: V8
+ * compiles callers that inline `pause` with what it has seen, and a branch
+ * first met in the real run (an idle spell) would throw that code away.
+ */
+export async function exercisePause(): Promise<void> {
+  const probe = newBackoff(() => {});
+  // First a few cheap rounds: V8 records what it sees only once a function has
+  // been called several times (its feedback is allocated lazily).
+  for (let i = 0; i < 16; i++) await pause(probe);
+  for (const idleMs of [TURN_MS, YIELD_MS, SHORT_SLEEP_MS, LONG_IDLE_MS]) {
+    probe.since = performance.now() - idleMs - 1;
+    probe.sleepMs = FIRST_SLEEP_MS;
+    await pause(probe);
+  }
+}
+
 /** A timer wait; setTimeout turns the event loop, so signal handlers run. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
+import { exercisePause, newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
 
 Deno.test("backoff: spins first, then yields the CPU, then sleeps in growing steps; reset starts over", async () => {
   let yields = 0;
@@ -68,4 +68,11 @@ Deno.test("backoff: spinning and yielding turn the event loop only every 10 ms, 
   } finally {
     globalThis.setTimeout = realSetTimeout;
   }
+});
+
+Deno.test("exercisePause goes through the sleeping branches and returns", async () => {
+  // Four sleeps of at most FIRST_SLEEP_MS and one event-loop turn: well under a second.
+  const start = performance.now();
+  await exercisePause();
+  assert(performance.now() - start < 1000, "exercisePause took too long");
 });

@@ -11,7 +11,14 @@ import { pinToCpu } from "./pin.ts";
 import { LINKTYPE_ETHERNET } from "../pcap/link_type.ts";
 import { newPacketBatch, type PacketBatch } from "../pcap/packet_batch.ts";
 import { divU64 } from "../pcap/timestamp.ts";
-import { type Backoff, newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
+import {
+  type Backoff,
+  exercisePause,
+  newBackoff,
+  pause,
+  resetBackoff,
+  waitedMs,
+} from "./backoff.ts";
 import {
   FLAG_EOF,
   FLAG_FCS_ERROR,
@@ -179,33 +186,38 @@ async function warmUp(
   backoff: Backoff,
   feed: WarmUpFeed,
 ): Promise<void> {
-  const ring = openScratchRing();
   const deadline = performance.now() + WARM_UP_MAX_MS;
+  await exercisePause();
   try {
     // Two short rounds first: the end-of-stream path runs before V8 optimises the
     // loop, so the end of the long round does not deoptimise it, and every object
     // literal of the loop has been made more than once (V8 recompiles code whose
-    // literal sites had run only once); such code would be recompiled while the
-    // real packets flow.
+    // literal sites had run only once). Each round has its own scratch ring, so
+    // the sinks' change of source memory is seen more than once too (as in the
+    // real run, whose ring is another one again).
     for (const round of [WARM_UP_FIRST_ROUND, WARM_UP_FIRST_ROUND, packets]) {
-      const feeder: WarmUpFeeder = {
-        ring,
-        real,
-        packets: round,
-        deadline,
-        put: ring.loadPut(),
-        fed: 0,
-        refills: 0,
-        ended: false,
-      };
-      feed.refill = () => refillWarmUp(feeder);
-      refillWarmUp(feeder);
-      await consumeLoop(ring, sink, options, backoff);
+      const ring = openScratchRing();
+      try {
+        const feeder: WarmUpFeeder = {
+          ring,
+          real,
+          packets: round,
+          deadline,
+          put: ring.loadPut(),
+          fed: 0,
+          refills: 0,
+          ended: false,
+        };
+        feed.refill = () => refillWarmUp(feeder);
+        refillWarmUp(feeder);
+        await consumeLoop(ring, sink, options, backoff);
+      } finally {
+        ring.close();
+      }
       if (real.loadPut() !== real.loadGet()) break;
     }
   } finally {
     feed.refill = undefined;
-    ring.close();
   }
 }
 
@@ -222,6 +234,9 @@ const WARM_UP_FIRST_ROUND = 16;
  * due after a second).
  */
 const WARM_UP_MAX_MS = 500;
+
+const SMALL_REFILL_MAX = 64;
+const LARGE_REFILL_EVERY = 16;
 
 /** Every this many refills, one waits until the consumer has flushed everything as idle. */
 const IDLE_REFILL_EVERY = 8;
@@ -266,7 +281,11 @@ function refillWarmUp(feeder: WarmUpFeeder): void {
     return;
   }
   if (feeder.refills % IDLE_REFILL_EVERY === IDLE_REFILL_EVERY - 1 && room !== full) return;
-  const count = Math.min(room, 1 + ((feeder.refills * 389) % full));
+  // Mostly a few packets, as a producer publishes them while the consumer keeps up
+  // (its loop then turns once per few packets, and V8 must see it that hot);
+  // every LARGE_REFILL_EVERY-th time up to a ring's worth (the half-ring frees).
+  const most = feeder.refills % LARGE_REFILL_EVERY === 0 ? full : SMALL_REFILL_MAX;
+  const count = Math.min(room, 1 + ((feeder.refills * 389) % most));
   for (let k = 0; k < count; k++, put++) {
     const w = SLOTS_WORD + (put & ring.mask) * SLOT_WORDS;
     const ns = 0x8000_0000 + put * 997_003;
