@@ -188,6 +188,10 @@ async function warmUp(
 ): Promise<void> {
   const deadline = performance.now() + WARM_UP_MAX_MS;
   await exercisePause();
+  // The loop calls `feed` only while it yields; if this process is held off the
+  // CPU past the yielding phase, the loop sleeps on timers instead, and this
+  // timer refills (or, past the deadline, ends) the round then.
+  const watchdog = setInterval(() => feed.refill?.(), WARM_UP_WATCHDOG_MS);
   try {
     // Two short rounds first: the end-of-stream path runs before V8 optimises the
     // loop, so the end of the long round does not deoptimise it, and every object
@@ -217,6 +221,7 @@ async function warmUp(
       if (real.loadPut() !== real.loadGet()) break;
     }
   } finally {
+    clearInterval(watchdog);
     feed.refill = undefined;
   }
 }
@@ -227,6 +232,7 @@ interface WarmUpFeed {
 }
 
 const WARM_UP_FIRST_ROUND = 16;
+const WARM_UP_WATCHDOG_MS = 5;
 
 /**
  * The longest warm-up (ms): on a loaded host it ends early rather than late
