@@ -12,34 +12,22 @@ import type { RawInstruction } from "../../program/raw_instruction.ts";
 import {
   BPF_ADD,
   BPF_ALU,
-  BPF_AND,
-  BPF_DIV,
   BPF_IMM,
   BPF_IND,
-  BPF_JEQ,
-  BPF_JGE,
-  BPF_JGT,
   BPF_JMP,
   BPF_K,
   BPF_LD,
   BPF_LDX,
   BPF_LEN,
-  BPF_LSH,
   BPF_MEM,
   BPF_MISC,
-  BPF_MOD,
-  BPF_MUL,
   BPF_NEG,
-  BPF_OR,
-  BPF_RSH,
   BPF_ST,
-  BPF_SUB,
   BPF_TAX,
   BPF_W,
   BPF_X,
-  BPF_XOR,
 } from "../../program/opcodes.ts";
-import type { Arith, ArithOp, Expr } from "../ast.ts";
+import type { Arith, Expr } from "../ast.ts";
 import { and, branch, type Cond, not } from "./blocks.ts";
 import {
   allocSlot,
@@ -53,6 +41,7 @@ import { ETHERTYPE, linkType } from "./ether.ts";
 import { notLaterFragment } from "./ip.ts";
 import { IP_PROTOCOL_OF, NETWORK_PROTOS, protoAbbrev, TRANSPORT_PROTOS } from "./proto_abbrev.ts";
 import { gencodeRelation } from "./arith_gencode.ts";
+import { ALU_OF, andChecks, refuseLiteralOperand, relationJump, stmt } from "./arith_ops.ts";
 
 /** Code that leaves a value in A, the checks that must hold first, and what libpcap knows of it. */
 interface Value {
@@ -64,48 +53,29 @@ interface Value {
   readonly firstImmediate: number | undefined;
 }
 
-const ALU_OF: Readonly<Record<ArithOp, number>> = {
-  "+": BPF_ADD,
-  "-": BPF_SUB,
-  "*": BPF_MUL,
-  "/": BPF_DIV,
-  "%": BPF_MOD,
-  "&": BPF_AND,
-  "|": BPF_OR,
-  "^": BPF_XOR,
-  "<<": BPF_LSH,
-  ">>": BPF_RSH,
-};
-
-const s = (code: number, k = 0): RawInstruction => ({ code, jt: 0, jf: 0, k: k >>> 0 });
-
-function andChecks(a: Cond | undefined, b: Cond | undefined): Cond | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return and(a, b);
-}
-
 function loadValue(ctx: LowerContext, proto: string, indexExpr: Arith, size: 1 | 2 | 4): Value {
   const index = value(ctx, indexExpr);
   const code = BPF_LD | SIZE_CODE[size];
   /** Load at `base + index` where X already holds any variable part of `base`. */
   const indexed = (base: number, prefixX: RawInstruction[] | undefined): RawInstruction[] => {
     if (prefixX === undefined) {
-      if (index.constant !== undefined) return [s(code | 0x20, /* ABS */ base + index.constant)];
-      return [...index.stmts, s(BPF_MISC | BPF_TAX), s(code | BPF_IND, base)];
+      if (index.constant !== undefined) return [stmt(code | 0x20, /* ABS */ base + index.constant)];
+      return [...index.stmts, stmt(BPF_MISC | BPF_TAX), stmt(code | BPF_IND, base)];
     }
-    if (index.constant !== undefined) return [...prefixX, s(code | BPF_IND, base + index.constant)];
+    if (index.constant !== undefined) {
+      return [...prefixX, stmt(code | BPF_IND, base + index.constant)];
+    }
     return [
       ...index.stmts,
       ...prefixX,
-      s(BPF_ALU | BPF_ADD | BPF_X),
-      s(BPF_MISC | BPF_TAX),
-      s(code | BPF_IND, base),
+      stmt(BPF_ALU | BPF_ADD | BPF_X),
+      stmt(BPF_MISC | BPF_TAX),
+      stmt(code | BPF_IND, base),
     ];
   };
   const slotX = (
     slot: number | undefined,
-  ) => (slot === undefined ? undefined : [s(BPF_LDX | BPF_MEM, slot)]);
+  ) => (slot === undefined ? undefined : [stmt(BPF_LDX | BPF_MEM, slot)]);
   let stmts: RawInstruction[];
   let checks: Cond | undefined;
   if (proto === "link") {
@@ -138,21 +108,21 @@ function value(ctx: LowerContext, node: Arith): Value {
   switch (node.kind) {
     case "const":
       return {
-        stmts: [s(BPF_LD | BPF_IMM, node.value)],
+        stmts: [stmt(BPF_LD | BPF_IMM, node.value)],
         checks: undefined,
         constant: node.value,
         firstImmediate: node.value,
       };
     case "len":
       return {
-        stmts: [s(BPF_LD | BPF_W | BPF_LEN)],
+        stmts: [stmt(BPF_LD | BPF_W | BPF_LEN)],
         checks: undefined,
         constant: undefined,
         firstImmediate: undefined,
       };
     case "neg": {
       const v = value(ctx, node.operand);
-      return { ...v, stmts: [...v.stmts, s(BPF_ALU | BPF_NEG)], constant: undefined };
+      return { ...v, stmts: [...v.stmts, stmt(BPF_ALU | BPF_NEG)], constant: undefined };
     }
     case "load":
       return loadValue(ctx, node.proto, node.index, node.size);
@@ -163,21 +133,10 @@ function value(ctx: LowerContext, node: Arith): Value {
         ctx,
         left.stmts,
         node.right,
-        (r) => s(alu | BPF_K, r),
-        s(alu | BPF_X),
+        (r) => stmt(alu | BPF_K, r),
+        stmt(alu | BPF_X),
       );
-      if (node.op === "/" && right.firstImmediate === 0) {
-        throw new FilterSemanticError("division by zero");
-      }
-      if (node.op === "%" && right.firstImmediate === 0) {
-        throw new FilterSemanticError("modulus by zero");
-      }
-      if (
-        (node.op === "<<" || node.op === ">>") && right.firstImmediate !== undefined &&
-        right.firstImmediate > 31
-      ) {
-        throw new FilterSemanticError("shift by more than 31 bits");
-      }
+      refuseLiteralOperand(node.op, right.firstImmediate);
       // libpcap's gen_arth keeps only the left operand's protocol checks: in
       // `len - icmp[0]` nothing requires ICMP. Reproduced for identical verdicts.
       void right.checks;
@@ -214,10 +173,10 @@ function withRight(
   freeSlot(ctx, slot);
   const stmts = [
     ...left,
-    s(BPF_ST, slot),
+    stmt(BPF_ST, slot),
     ...right.stmts,
-    s(BPF_MISC | BPF_TAX),
-    s(BPF_LD | BPF_MEM, slot),
+    stmt(BPF_MISC | BPF_TAX),
+    stmt(BPF_LD | BPF_MEM, slot),
   ];
   if (final !== undefined) stmts.push(final);
   return { right, stmts };
@@ -227,17 +186,7 @@ function withRight(
 export function relation(ctx: LowerContext, node: Extract<Expr, { kind: "relation" }>): Cond {
   if (ctx.exactGencode) return gencodeRelation(ctx, node);
   const left = value(ctx, node.left);
-  const [jump, negate] = node.op === ">"
-    ? [BPF_JGT, false]
-    : node.op === ">="
-    ? [BPF_JGE, false]
-    : node.op === "="
-    ? [BPF_JEQ, false]
-    : node.op === "<="
-    ? [BPF_JGT, true]
-    : node.op === "<"
-    ? [BPF_JGE, true]
-    : [BPF_JEQ, true];
+  const [jump, negate] = relationJump(node.op);
   const { stmts, right } = withRight(ctx, left.stmts, node.right, () => undefined, undefined);
   const rightChecks = right.checks;
   let test = node.right.kind === "const"

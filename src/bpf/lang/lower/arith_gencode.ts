@@ -12,35 +12,26 @@ import type { RawInstruction } from "../../program/raw_instruction.ts";
 import {
   BPF_ADD,
   BPF_ALU,
-  BPF_AND,
-  BPF_DIV,
   BPF_IMM,
   BPF_IND,
   BPF_JEQ,
-  BPF_JGE,
-  BPF_JGT,
   BPF_JMP,
   BPF_K,
   BPF_LD,
   BPF_LDX,
   BPF_LEN,
-  BPF_LSH,
   BPF_MEM,
   BPF_MISC,
-  BPF_MOD,
-  BPF_MUL,
   BPF_NEG,
-  BPF_OR,
-  BPF_RSH,
   BPF_ST,
   BPF_SUB,
   BPF_TAX,
   BPF_W,
   BPF_X,
-  BPF_XOR,
 } from "../../program/opcodes.ts";
 import type { Arith, ArithOp, Expr } from "../ast.ts";
 import { and, branch, type Cond, not } from "./blocks.ts";
+import { ALU_OF, andChecks, refuseLiteralOperand, relationJump, stmt } from "./arith_ops.ts";
 import {
   allocSlot,
   cmp,
@@ -61,44 +52,30 @@ interface InSlot {
   readonly slot: number;
 }
 
-const ALU_OF: Readonly<Record<ArithOp, number>> = {
-  "+": BPF_ADD,
-  "-": BPF_SUB,
-  "*": BPF_MUL,
-  "/": BPF_DIV,
-  "%": BPF_MOD,
-  "&": BPF_AND,
-  "|": BPF_OR,
-  "^": BPF_XOR,
-  "<<": BPF_LSH,
-  ">>": BPF_RSH,
-};
-
-const s = (code: number, k = 0): RawInstruction => ({ code, jt: 0, jf: 0, k: k >>> 0 });
-const toX = (v: InSlot) => s(BPF_LDX | BPF_MEM, v.slot);
-const toA = (v: InSlot) => s(BPF_LD | BPF_MEM, v.slot);
+const toX = (v: InSlot) => stmt(BPF_LDX | BPF_MEM, v.slot);
+const toA = (v: InSlot) => stmt(BPF_LD | BPF_MEM, v.slot);
 
 /** A value computed into a fresh slot by `stmts`. */
 function stored(ctx: LowerContext, stmts: RawInstruction[], checks: Cond | undefined): InSlot {
   const slot = allocSlot(ctx);
-  return { stmts: [...stmts, s(BPF_ST, slot)], checks, slot };
+  return { stmts: [...stmts, stmt(BPF_ST, slot)], checks, slot };
 }
 
 /** X = the variable part of `base` plus the index, or just the index (gen_abs_offset_varpart). */
 function indexToX(base: Offset, index: InSlot): RawInstruction[] {
   if (base.slot === undefined) return [toX(index)];
   return [
-    s(BPF_LDX | BPF_MEM, base.slot),
+    stmt(BPF_LDX | BPF_MEM, base.slot),
     toA(index),
-    s(BPF_ALU | BPF_ADD | BPF_X),
-    s(BPF_MISC | BPF_TAX),
+    stmt(BPF_ALU | BPF_ADD | BPF_X),
+    stmt(BPF_MISC | BPF_TAX),
   ];
 }
 
 function load(ctx: LowerContext, proto: string, index: InSlot, size: 1 | 2 | 4): InSlot {
   const slot = allocSlot(ctx);
   freeSlot(ctx, index.slot);
-  const ind = (k: number) => s(BPF_LD | BPF_IND | SIZE_CODE[size], k);
+  const ind = (k: number) => stmt(BPF_LD | BPF_IND | SIZE_CODE[size], k);
   const pl = ctx.offLinkPl;
   let code: RawInstruction[];
   let checks = index.checks;
@@ -112,8 +89,8 @@ function load(ctx: LowerContext, proto: string, index: InSlot, size: 1 | 2 | 4):
     code = [
       ...loadIpv4HeaderLengthX(ctx),
       toA(index),
-      s(BPF_ALU | BPF_ADD | BPF_X),
-      s(BPF_MISC | BPF_TAX),
+      stmt(BPF_ALU | BPF_ADD | BPF_X),
+      stmt(BPF_MISC | BPF_TAX),
       ind(pl.constant + ctx.offNl),
     ];
     let b = and(protoAbbrev(ctx, proto), notLaterFragment(ctx));
@@ -129,29 +106,24 @@ function load(ctx: LowerContext, proto: string, index: InSlot, size: 1 | 2 | 4):
       `unsupported index operation on '${proto === "link" ? "ether" : proto}'`,
     );
   }
-  return { stmts: [...index.stmts, ...code, s(BPF_ST, slot)], checks, slot };
+  return { stmts: [...index.stmts, ...code, stmt(BPF_ST, slot)], checks, slot };
 }
 
 /** gen_arth's refusals look only at the first statement of the right operand. */
 function checkOperand(op: ArithOp, right: InSlot): void {
   const first = right.stmts[0];
-  if (first === undefined || first.code !== (BPF_LD | BPF_IMM)) return;
-  if (op === "/" && first.k === 0) throw new FilterSemanticError("division by zero");
-  if (op === "%" && first.k === 0) throw new FilterSemanticError("modulus by zero");
-  if ((op === "<<" || op === ">>") && first.k > 31) {
-    throw new FilterSemanticError("shift by more than 31 bits");
-  }
+  refuseLiteralOperand(op, first?.code === (BPF_LD | BPF_IMM) ? first.k : undefined);
 }
 
 function value(ctx: LowerContext, node: Arith): InSlot {
   switch (node.kind) {
     case "const":
-      return stored(ctx, [s(BPF_LD | BPF_IMM, node.value)], undefined);
+      return stored(ctx, [stmt(BPF_LD | BPF_IMM, node.value)], undefined);
     case "len":
-      return stored(ctx, [s(BPF_LD | BPF_W | BPF_LEN)], undefined);
+      return stored(ctx, [stmt(BPF_LD | BPF_W | BPF_LEN)], undefined);
     case "neg": {
       const v = value(ctx, node.operand);
-      const stmts = [...v.stmts, toA(v), s(BPF_ALU | BPF_NEG), s(BPF_ST, v.slot)];
+      const stmts = [...v.stmts, toA(v), stmt(BPF_ALU | BPF_NEG), stmt(BPF_ST, v.slot)];
       return { ...v, stmts };
     }
     case "load":
@@ -165,7 +137,7 @@ function value(ctx: LowerContext, node: Arith): InSlot {
         ...right.stmts,
         toX(right),
         toA(left),
-        s(BPF_ALU | BPF_X | ALU_OF[node.op]),
+        stmt(BPF_ALU | BPF_X | ALU_OF[node.op]),
       ];
       freeSlot(ctx, left.slot);
       freeSlot(ctx, right.slot);
@@ -182,30 +154,16 @@ export function gencodeRelation(
 ): Cond {
   const left = value(ctx, node.left);
   const right = value(ctx, node.right);
-  const [jump, reversed] = node.op === ">"
-    ? [BPF_JGT, false]
-    : node.op === ">="
-    ? [BPF_JGE, false]
-    : node.op === "="
-    ? [BPF_JEQ, false]
-    : node.op === "<="
-    ? [BPF_JGT, true]
-    : node.op === "<"
-    ? [BPF_JGE, true]
-    : [BPF_JEQ, true];
+  const [jump, reversed] = relationJump(node.op);
   const stmts = [...left.stmts, ...right.stmts, toX(right), toA(left)];
   let test: Cond;
   if (jump === BPF_JEQ) {
-    stmts.push(s(BPF_ALU | BPF_SUB | BPF_X));
+    stmts.push(stmt(BPF_ALU | BPF_SUB | BPF_X));
     test = branch(stmts, BPF_JMP | BPF_JEQ | BPF_K, 0);
   } else test = branch(stmts, BPF_JMP | jump | BPF_X, 0);
   if (reversed) test = not(test);
   freeSlot(ctx, left.slot);
   freeSlot(ctx, right.slot);
-  const checks = left.checks === undefined
-    ? right.checks
-    : right.checks === undefined
-    ? left.checks
-    : and(left.checks, right.checks);
+  const checks = andChecks(left.checks, right.checks);
   return checks === undefined ? test : and(checks, test);
 }
