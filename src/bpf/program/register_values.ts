@@ -94,8 +94,17 @@ export function transfer(node: FlowNode, state: RegisterState): RegisterState {
   return state; // stores, jumps, returns
 }
 
-/** A op b on u32 when both are known and the operation cannot reject. */
-function foldAlu(code: number, a: number | undefined, b: number | undefined): number | undefined {
+/**
+ * A op b on u32 for the ALU instruction `code`, as the interpreter computes it
+ * (a shift by X of 32 or more gives 0, a constant shift uses its low 5 bits);
+ * undefined when an operand is unknown or the operation would reject (division
+ * or modulus by 0).
+ */
+export function foldAlu(
+  code: number,
+  a: number | undefined,
+  b: number | undefined,
+): number | undefined {
   if (a === undefined) return undefined;
   if (code === 0x84) return -a >>> 0;
   if (b === undefined) return undefined;

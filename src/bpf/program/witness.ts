@@ -13,6 +13,8 @@
  * decides whether the witness is accepted; this search merely proposes it.
  */
 import type { RawProgram } from "./raw_instruction.ts";
+import { BPF_ALU, BPF_K } from "./opcodes.ts";
+import { foldAlu } from "./register_values.ts";
 
 /** Longest packet a witness may be (a jumbo frame's worth; `greater 9000` still finds one). */
 const MAX_LENGTH = 16384;
@@ -195,7 +197,8 @@ function runOnce(program: RawProgram, accepting: Uint8Array, s: Search): number 
       const operand = byX ? x : k;
       const op = code & 0xf0;
       if ((op === 0x30 || op === 0x90) && operand === 0) return FAILED;
-      a = alu(op, a, operand, byX);
+      a = foldAlu(code, a, operand)!; // defined: both known, no division by 0
+
       // An operand from X is taken as the constant it is in this run.
       if (source.ops === MAX_OPS || !invertible(op) || (byX && op >= 0x60 && operand >= 32)) {
         source.at = NO_SOURCE;
@@ -266,34 +269,13 @@ function writeField(packet: Uint8Array, at: number, size: number, value: number)
   }
 }
 
-/** The interpreter's ALU (interpret.ts): unsigned 32-bit; a constant shift uses its low 5 bits. */
-function alu(op: number, a: number, b: number, byX: boolean): number {
-  switch (op) {
-    case 0x00:
-      return (a + b) >>> 0;
-    case 0x10:
-      return (a - b) >>> 0;
-    case 0x20:
-      return Math.imul(a, b) >>> 0;
-    case 0x30:
-      return (a / b) >>> 0;
-    case 0x90:
-      return a % b;
-    case 0x40:
-      return (a | b) >>> 0;
-    case 0x50:
-      return (a & b) >>> 0;
-    case 0xa0:
-      return (a ^ b) >>> 0;
-    case 0x60:
-      return byX && b >= 32 ? 0 : (a << b) >>> 0;
-    case 0x70:
-      return byX && b >= 32 ? 0 : a >>> b;
-    case 0x80:
-      return -a >>> 0;
-  }
-  return 0;
-}
+/**
+ * A recorded operation again, its operand as a constant (ops by X are recorded
+ * with X's value, and only where that gives the same result; never a division
+ * by 0, which fails the run first).
+ */
+const replayOp = (op: number, value: number, k: number): number =>
+  foldAlu(BPF_ALU | op | BPF_K, value, k)!;
 
 /** Operations whose input a rewrite can work out from a wanted output (all but neg). */
 const invertible = (op: number) => op !== 0x80;
@@ -353,7 +335,7 @@ function trySource(
   let value = current;
   for (let i = 0; i < source.ops; i++) {
     before.push(value);
-    value = alu(source.opCodes[i]!, value, source.opKs[i]!, false);
+    value = replayOp(source.opCodes[i]!, value, source.opKs[i]!);
   }
   let wanted = target;
   for (let i = source.ops - 1; i >= 0; i--) {
@@ -394,7 +376,7 @@ function trySource(
   if (wanted > max) return false;
   value = wanted;
   for (let i = 0; i < source.ops; i++) {
-    value = alu(source.opCodes[i]!, value, source.opKs[i]!, false);
+    value = replayOp(source.opCodes[i]!, value, source.opKs[i]!);
   }
   if (holds(test, value, operand) !== want || wanted === current) return false;
   if (length) s.length = wanted;
