@@ -20,6 +20,7 @@ import {
   waitedMs,
 } from "./backoff.ts";
 import {
+  endOfStreamSlot,
   FLAG_EOF,
   FLAG_FCS_ERROR,
   FLAG_SHIFT,
@@ -32,6 +33,7 @@ import {
   SLOT_WORDS,
   SLOTS_OFFSET,
   SLOTS_WORD,
+  writeSlotFields,
 } from "./layout.ts";
 import type { PacketMatcher } from "./producer.ts";
 import { Ring } from "./ring.ts";
@@ -278,9 +280,7 @@ function refillWarmUp(feeder: WarmUpFeeder): void {
   const over = feeder.fed >= feeder.packets || performance.now() > feeder.deadline ||
     feeder.real.loadPut() !== feeder.real.loadGet();
   if (over) {
-    const w = SLOTS_WORD + (put & ring.mask) * SLOT_WORDS;
-    words[w + LENGTHS_WORD] = 0;
-    words[w + PORT_FLAG_WORD] = FLAG_EOF << FLAG_SHIFT;
+    writeSlotFields(ring.view, ring.slotStart(put), endOfStreamSlot(0, 0));
     feeder.put = put + 1;
     feeder.ended = true;
     ring.publishPut(put + 1, 0, 0, 0);

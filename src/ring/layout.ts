@@ -254,6 +254,20 @@ export function readSlot(view: DataView, slotStart: number): RingSlot {
   };
 }
 
+/** The end-of-stream slot: Flag bit 0, both lengths 0, the last packet's time. */
+export function endOfStreamSlot(tsLow: number, tsHigh: number): RingSlot {
+  return {
+    tsLow,
+    tsHigh,
+    lengthWire: 0,
+    lengthCapture: 0,
+    port: 0,
+    flag: FLAG_EOF,
+    storageIdLow: 0,
+    storageIdHigh: 0,
+  };
+}
+
 /** Writes a slot's fixed fields (not the payload), as FMADPacket_SendV1 does. */
 export function writeSlotFields(view: DataView, slotStart: number, slot: RingSlot): void {
   view.setUint32(slotStart + SLOT.ts.offset, slot.tsLow, true);

@@ -1,5 +1,6 @@
 import { assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import {
+  endOfStreamSlot,
   fileSizeProblem,
   FLAG_EOF,
   FLAG_FCS_ERROR,
@@ -170,4 +171,19 @@ Deno.test("layout: slot fields round-trip at their offsets", () => {
   assertEquals(view.getUint16(at + 10, true), 1200);
   assertEquals(view.getUint8(at + 13), 2);
   assertEquals(view.getUint32(at + 16, true), 7);
+});
+
+Deno.test("layout: the end-of-stream slot has Flag bit 0, both lengths 0 and the given time", () => {
+  const view = new DataView(new ArrayBuffer(SLOT_SIZE));
+  writeSlotFields(view, 0, endOfStreamSlot(0x89abcdef, 0x01234567));
+  assertEquals(readSlot(view, 0), {
+    tsLow: 0x89abcdef,
+    tsHigh: 0x01234567,
+    lengthWire: 0,
+    lengthCapture: 0,
+    port: 0,
+    flag: FLAG_EOF,
+    storageIdLow: 0,
+    storageIdHigh: 0,
+  });
 });

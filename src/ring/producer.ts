@@ -17,7 +17,7 @@ import { epochNsHigh, epochNsLow } from "../pcap/timestamp.ts";
 import { viewOf, WORD_COPY_MAX } from "./copy_bytes.ts";
 import { type Backoff, newBackoff, pause, resetBackoff, waitedMs } from "./backoff.ts";
 import {
-  FLAG_EOF,
+  endOfStreamSlot,
   LENGTH_CAPTURE_SHIFT,
   LENGTH_WIRE_MAX,
   SLOT,
@@ -27,6 +27,7 @@ import {
   SLOT_WORDS,
   SLOTS_OFFSET,
   SLOTS_WORD,
+  writeSlotFields,
 } from "./layout.ts";
 import { type ProducerOpenOptions, type ProducerOpenReport, Ring } from "./ring.ts";
 import { RingError } from "./ring_error.ts";
@@ -111,12 +112,6 @@ const TS_WORD = SLOT_WORD.ts;
 const LENGTHS_WORD = SLOT_WORD.lengths;
 const PORT_FLAG_WORD = SLOT_WORD.portFlag;
 const STORAGE_ID_WORD = SLOT_WORD.storageId;
-const TS = SLOT.ts.offset;
-const LENGTH_WIRE = SLOT.lengthWire.offset;
-const LENGTH_CAPTURE = SLOT.lengthCapture.offset;
-const PORT = SLOT.port.offset;
-const FLAG = SLOT.flag.offset;
-const STORAGE_ID = SLOT.storageId.offset;
 const PAYLOAD = SLOT.payload.offset;
 const PAYLOAD_WORD = PAYLOAD / 4;
 const DEFAULT_TIMEOUT_NS = 30e9;
@@ -519,16 +514,8 @@ async function waitForRoom(state: ProducerState): Promise<boolean> {
 async function sendEndOfStream(state: ProducerState): Promise<boolean> {
   state.get = state.ring.loadGet();
   if (state.put - state.get >= state.ring.depth - 1 && !await waitForRoom(state)) return false;
-  const view = state.ring.view;
-  const slot = state.ring.slotStart(state.put);
-  view.setUint32(slot + TS, state.tsLow, true);
-  view.setUint32(slot + TS + 4, state.tsHigh, true);
-  view.setUint16(slot + LENGTH_WIRE, 0, true);
-  view.setUint16(slot + LENGTH_CAPTURE, 0, true);
-  view.setUint8(slot + PORT, 0);
-  view.setUint8(slot + FLAG, FLAG_EOF);
-  view.setUint32(slot + STORAGE_ID, 0, true);
-  view.setUint32(slot + STORAGE_ID + 4, 0, true);
+  const slot = endOfStreamSlot(state.tsLow, state.tsHigh);
+  writeSlotFields(state.ring.view, state.ring.slotStart(state.put), slot);
   state.put++;
   publish(state);
   return true;
