@@ -78,13 +78,11 @@ export function run(args: readonly string[], io: Io): Promise<number> {
           : o.print === true
           ? textSink(to.writer)
           : pcapSink(to.writer, sinkOptions);
+      const sink = sinkTo(output);
       // The same kind of sink, into nothing, for the warm-up before the first packet
       // (not for --print: formatting a million lines would cost more than it saves).
       discard = o.print === true ? undefined : openDiscard(output.fd !== undefined);
       const warmSink = discard === undefined ? undefined : sinkTo(discard);
-      // Made after the warm-up's: V8 then meets the real sink as the second of its kind,
-      // as it will in the real run (no code dropped at the first real packet).
-      const sink = sinkTo(output);
       const notices: Promise<void>[] = [];
       let summary: ConsumeSummary;
       try {

@@ -1,7 +1,7 @@
 /**
- * A ring in a plain buffer, never a file: the warm-ups of the producer and
- * the consumer run their hot loops through one before the real ring's first
- * packet, so V8 has compiled them by then.
+ * A ring in a plain buffer, never a file: the consumer's warm-up runs its hot
+ * loops through one before the real ring's first packet, so V8 has compiled
+ * them by then.
  */
 import type { RingMemory } from "../../ffi/ring_memory.ts";
 import { Ring } from "./ring.ts";
