@@ -20,6 +20,7 @@
 import { ensureBenchCaptures } from "./data.ts";
 import { RUNTIME_V8_FLAGS } from "../compile/permissions.ts";
 import { PCAP_FILE_HEADER_LENGTH } from "../src/pcap/pcap_format.ts";
+import { writeAll } from "../src/cli/io.ts";
 
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 const PEER_SOURCE = new URL("../tests/ring/peer/ring_peer.c", import.meta.url).pathname;
@@ -198,12 +199,9 @@ async function repeated(path: string, times: number, dir: string): Promise<strin
   const out = `${dir}/${path.split("/").pop()}.x${times}`;
   const file = await Deno.open(out, { write: true, create: true, truncate: true });
   try {
-    const header = data.subarray(0, PCAP_FILE_HEADER_LENGTH);
-    for (let at = 0; at < header.length;) at += await file.write(header.subarray(at));
+    await writeAll(file, data.subarray(0, PCAP_FILE_HEADER_LENGTH));
     const records = data.subarray(PCAP_FILE_HEADER_LENGTH);
-    for (let i = 0; i < times; i++) {
-      for (let at = 0; at < records.length;) at += await file.write(records.subarray(at));
-    }
+    for (let i = 0; i < times; i++) await writeAll(file, records);
   } finally {
     file.close();
   }
