@@ -14,6 +14,20 @@
 import { FilterSyntaxError } from "../errors.ts";
 import { NAMED_NUMBERS } from "./named_numbers.ts";
 import { KEYWORDS } from "./keywords.ts";
+import {
+  decimalDigits,
+  hexDigits,
+  isDigit,
+  isHexDigit,
+  isLetter,
+  isLetterOrDigit,
+  isOctalDigit,
+  isRun,
+  LOWER_CASE_BIT,
+  LOWER_F,
+  LOWER_X,
+  ZERO,
+} from "./chars.ts";
 
 export type TokenKind =
   | "keyword" // a reserved word: `text` is the canonical keyword
@@ -51,48 +65,9 @@ const OPEN = 0x28;
 const CLOSE = 0x29;
 const DASH = 0x2d;
 const DOT = 0x2e;
-const ZERO = 0x30;
-const SEVEN = 0x37;
-const NINE = 0x39;
 const COLON = 0x3a;
 const BACKSLASH = 0x5c;
 const UNDERSCORE = 0x5f;
-const LOWER_A = 0x61;
-const LOWER_F = 0x66;
-const LOWER_X = 0x78;
-const LOWER_Z = 0x7a;
-/** Or-ed into an ASCII letter's code, gives the lower-case letter's. */
-const LOWER_CASE_BIT = 0x20;
-
-// Character classes. Past the end of the text charCodeAt gives NaN, which is in none.
-const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
-const isOctalDigit = (c: number): boolean => c >= ZERO && c <= SEVEN;
-const isLetter = (c: number): boolean =>
-  (c | LOWER_CASE_BIT) >= LOWER_A && (c | LOWER_CASE_BIT) <= LOWER_Z;
-const isHexDigit = (c: number): boolean =>
-  isDigit(c) || ((c | LOWER_CASE_BIT) >= LOWER_A && (c | LOWER_CASE_BIT) <= LOWER_F);
-const isLetterOrDigit = (c: number): boolean => isDigit(c) || isLetter(c);
-
-/** How many hex digits (at most `max`) start at `at`. */
-function hexDigits(s: string, at: number, max: number): number {
-  let n = 0;
-  while (n < max && isHexDigit(s.charCodeAt(at + n))) n++;
-  return n;
-}
-
-/** How many decimal digits start at `at`. */
-function decimalDigits(s: string, at: number): number {
-  let n = 0;
-  while (isDigit(s.charCodeAt(at + n))) n++;
-  return n;
-}
-
-/** Whether `text` has 1 to `max` characters, all accepted by `accept`. */
-function isRun(text: string, max: number, accept: (c: number) => boolean): boolean {
-  if (text.length === 0 || text.length > max) return false;
-  for (let i = 0; i < text.length; i++) if (!accept(text.charCodeAt(i))) return false;
-  return true;
-}
 
 /** `N`: `0x` (or `0X`) and hex digits, else decimal digits. */
 function scanNumber(s: string, at: number): number {

@@ -4,6 +4,7 @@
  * PPP and MPLS variants after `pppoes`/`mpls`), MAC addresses, broadcast,
  * multicast, `llc`, `less`/`greater`.
  */
+import { isHexDigit, isRun } from "../chars.ts";
 import { FilterSemanticError } from "../../errors.ts";
 import {
   BPF_ALU,
@@ -209,7 +210,7 @@ export function parseMac(text: string): Uint8Array {
   const dotted = text.length === 14 && text[4] === "." && text[9] === ".";
   const digits = dotted ? text.slice(0, 4) + text.slice(5, 9) + text.slice(10) : text;
   const parts: string[] = [];
-  if (digits.length === 12 && allHex(digits)) {
+  if (digits.length === 12 && isRun(digits, 12, isHexDigit)) {
     for (let i = 0; i < 12; i += 2) parts.push(digits.slice(i, i + 2));
   } else {
     let start = 0;
@@ -221,15 +222,6 @@ export function parseMac(text: string): Uint8Array {
     }
   }
   return new Uint8Array(parts.map((h) => parseInt(h, 16)));
-}
-
-function allHex(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const hex = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-    if (!hex) return false;
-  }
-  return true;
 }
 
 /**

@@ -4,6 +4,7 @@
  * primitives move later offsets). Identifiers follow libpcap's gen_ncode,
  * gen_scode, gen_mcode and gen_ecode rules.
  */
+import { decimalDigits } from "../chars.ts";
 import { FilterRangeError, FilterSemanticError } from "../../errors.ts";
 import type { Expr, IdValue, Qualifiers } from "../ast.ts";
 import { parseIpv6 } from "../lex.ts";
@@ -232,8 +233,8 @@ function servicePort(
 function servicePortRange(name: string, proto: number | undefined) {
   const dash = name.indexOf("-");
   // `\d+-\d+` at the start, found without a RegExp (V8 compiles one on its first use).
-  const lowEnd = digitsEnd(name, 0);
-  const highEnd = digitsEnd(name, dash + 1);
+  const lowEnd = decimalDigits(name, 0);
+  const highEnd = dash + 1 + decimalDigits(name, dash + 1);
   if (lowEnd > 0 && lowEnd === dash && highEnd > dash + 1) {
     return { low: Number(name.slice(0, dash)), high: Number(name.slice(dash + 1, highEnd)), proto };
   }
@@ -248,13 +249,6 @@ function servicePortRange(name: string, proto: number | undefined) {
     high: second.port,
     proto: narrow(proto, real, `port in range '${name}'`),
   };
-}
-
-/** Where the run of ASCII digits starting at `from` ends. */
-function digitsEnd(text: string, from: number): number {
-  let at = from;
-  while (at < text.length && text.charCodeAt(at) >= 0x30 && text.charCodeAt(at) <= 0x39) at++;
-  return at;
 }
 
 function lowerName(ctx: LowerContext, q: Qualifiers, name: string): Cond {
