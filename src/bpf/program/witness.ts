@@ -13,7 +13,8 @@
  * decides whether the witness is accepted; this search merely proposes it.
  */
 import type { RawProgram } from "./raw_instruction.ts";
-import { BPF_ALU, BPF_K } from "./opcodes.ts";
+import { BPF_ALU, BPF_JMP, BPF_K } from "./opcodes.ts";
+import { testValue } from "./branch_facts.ts";
 import { foldAlu } from "./register_values.ts";
 
 /** Longest packet a witness may be (a jumbo frame's worth; `greater 9000` still finds one). */
@@ -213,7 +214,7 @@ function runOnce(program: RawProgram, accepting: Uint8Array, s: Search): number 
       }
       const operand = (code & 0x08) !== 0 ? x : k;
       const test = code & 0xf0;
-      const taken = holds(test, a, operand);
+      const taken = testValue(BPF_JMP | test | BPF_K, operand, a);
       const next = pc + (taken ? jt : jf);
       const other = pc + (taken ? jf : jt);
       const preferred = s.preference === FOLLOW || (s.preference === PREFER_TRUE) === taken ||
@@ -279,18 +280,6 @@ const replayOp = (op: number, value: number, k: number): number =>
 
 /** Operations whose input a rewrite can work out from a wanted output (all but neg). */
 const invertible = (op: number) => op !== 0x80;
-
-function holds(test: number, a: number, b: number): boolean {
-  switch (test) {
-    case 0x10:
-      return a === b;
-    case 0x20:
-      return a > b;
-    case 0x30:
-      return a >= b;
-  }
-  return (a & b) !== 0;
-}
 
 /**
  * Rewrites A's source so that `test` against `operand` comes out `want`:
@@ -378,7 +367,9 @@ function trySource(
   for (let i = 0; i < source.ops; i++) {
     value = replayOp(source.opCodes[i]!, value, source.opKs[i]!);
   }
-  if (holds(test, value, operand) !== want || wanted === current) return false;
+  if (testValue(BPF_JMP | test | BPF_K, operand, value) !== want || wanted === current) {
+    return false;
+  }
   if (length) s.length = wanted;
   else writeField(s.packet, source.at, source.size, wanted);
   return true;
