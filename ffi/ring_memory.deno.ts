@@ -4,6 +4,7 @@
  */
 import { cString, lib } from "./libc.deno.ts";
 import {
+  type MapOptions,
   type RingFileInfo,
   type RingMapping,
   type RingMemory,
@@ -16,6 +17,10 @@ const O_CLOEXEC = 0o2000000;
 const PROT_READ = 1;
 const PROT_WRITE = 2;
 const MAP_SHARED = 1;
+const MAP_PRIVATE = 2;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const PAGE = 4096;
 const MAP_FAILED = 0xffffffffffffffffn;
 const CPU_SET_BYTES = 128; // sizeof(cpu_set_t): 1024 CPUs
 
@@ -77,7 +82,7 @@ export const ringMemory: RingMemory = {
     }
   },
 
-  mapRingFile(path: string, size: number, options: { writable: boolean }): RingMapping {
+  mapRingFile(path: string, size: number, options: MapOptions): RingMapping {
     // errno cannot be read reliably after an FFI call (the runtime may make
     // system calls in between), so let Deno open the file first: its errors
     // name the cause (no permission, not found) exactly.
@@ -87,15 +92,39 @@ export const ringMemory: RingMemory = {
       throw new RingOsError("open", 0, denoReason(error));
     }
     const c = lib();
+    // The scratch follows the file directly only when the file ends on a page.
+    const scratch = size % PAGE === 0 ? Math.ceil((options.scratchBytes ?? 0) / PAGE) * PAGE : 0;
+    // With a scratch: reserve file + scratch as private memory, then map the
+    // file over the reservation's start (MAP_FIXED); one munmap frees both.
+    let base: Deno.PointerObject | null = null;
+    if (scratch > 0) {
+      base = c.mmap(
+        null,
+        BigInt(size + scratch),
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0n,
+      );
+      if (base === null || Deno.UnsafePointer.value(base) === MAP_FAILED) throw osError("mmap");
+    }
     const fd = c.open(cString(path), (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
-    if (fd < 0) throw osError("open");
-    const prot = options.writable ? PROT_READ | PROT_WRITE : PROT_READ;
-    const pointer = c.mmap(null, BigInt(size), prot, MAP_SHARED, fd, 0n);
+    const pointer = fd < 0 ? null : c.mmap(
+      base,
+      BigInt(size),
+      options.writable ? PROT_READ | PROT_WRITE : PROT_READ,
+      base === null ? MAP_SHARED : MAP_SHARED | MAP_FIXED,
+      fd,
+      0n,
+    );
     const failed = pointer === null || Deno.UnsafePointer.value(pointer) === MAP_FAILED;
-    const error = failed ? osError("mmap") : undefined;
-    c.close(fd); // the mapping keeps the file referenced
-    if (error !== undefined || pointer === null) throw error ?? new RingOsError("mmap", 0, "null");
-    return new DenoRingMapping(pointer, size);
+    const error = fd < 0 ? osError("open") : failed ? osError("mmap") : undefined;
+    if (fd >= 0) c.close(fd); // the mapping keeps the file referenced
+    if (error !== undefined || pointer === null) {
+      if (base !== null) c.munmap(base, BigInt(size + scratch));
+      throw error ?? new RingOsError("mmap", 0, "null");
+    }
+    return new DenoRingMapping(pointer, size + scratch);
   },
 
   pinToCpu(cpu: number): void {

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { closeSync, ftruncateSync, openSync, statSync } from "node:fs";
 import type * as Koffi from "koffi";
 import {
+  type MapOptions,
   type RingFileInfo,
   type RingMapping,
   type RingMemory,
@@ -137,7 +138,8 @@ export const ringMemory: RingMemory = {
     }
   },
 
-  mapRingFile(path: string, size: number, options: { writable: boolean }): RingMapping {
+  // No scratch on Node (MapOptions.scratchBytes is ignored): the producer copies with `set` there.
+  mapRingFile(path: string, size: number, options: MapOptions): RingMapping {
     const { koffi, libc } = lib();
     const fd = libc.open(path, (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
     if (fd < 0) throw osError("open");

@@ -18,6 +18,12 @@ export interface RingMapping {
   close(): void;
 }
 
+export interface MapOptions {
+  readonly writable: boolean;
+  /** Private memory to map right after the file's bytes (see mapRingFile). */
+  readonly scratchBytes?: number;
+}
+
 export type RingFileKind = "missing" | "file" | "directory" | "other";
 
 export interface RingFileInfo {
@@ -42,8 +48,16 @@ export interface RingMemory {
    * empties it, and sizes it to `size` zero bytes. Throws RingOsError.
    */
   createRingFile(path: string, size: number, mode: number): void;
-  /** Maps `size` bytes of `path` shared (read-write or read-only). Throws RingOsError. */
-  mapRingFile(path: string, size: number, options: { writable: boolean }): RingMapping;
+  /**
+   * Maps `size` bytes of `path` shared (read-write or read-only). Throws RingOsError.
+   * With `scratchBytes`, the mapping's `buffer` goes on past the file with that
+   * many bytes (rounded up to whole pages) of private, zeroed memory: one
+   * ArrayBuffer holding the ring and the producer's read buffer, so a packet
+   * moves from one to the other with `copyWithin`, which allocates nothing
+   * (`set` needs a subarray object per packet). An implementation may map no
+   * scratch (check `buffer.byteLength`); callers then copy with `set`.
+   */
+  mapRingFile(path: string, size: number, options: MapOptions): RingMapping;
   /** Pins the calling thread to CPU `cpu` (sched_setaffinity). Throws RingOsError. */
   pinToCpu(cpu: number): void;
   /** Gives up the CPU for a moment (sched_yield): the step between spinning and sleeping. */

@@ -24,6 +24,11 @@ export type CaptureFormat = "pcap" | "pcapng";
 export interface CaptureReaderOptions {
   /** Initial refill buffer size in bytes (default 512 KiB). */
   readonly bufferSize?: number;
+  /**
+   * The refill buffer to use instead of a new one (bufferSize is then its
+   * length). A record larger than it moves to a new, larger buffer.
+   */
+  readonly buffer?: Uint8Array;
   /** Most packets in one batch (default 8192). */
   readonly batchSize?: number;
 }

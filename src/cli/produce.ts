@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from "./arg_parser.ts";
 import { guarded, integerOption, newCommand, parseArgs } from "./command.ts";
 import { type ByteReader, EXIT_OK, type Io, printError } from "./io.ts";
-import { CaptureReader } from "../pcap/capture_reader.ts";
+import { CaptureReader, type CaptureReaderOptions } from "../pcap/capture_reader.ts";
 import { followFile } from "../pcap/follow_reader.ts";
 import { describeOpenError, openCaptureFile, openInputFile } from "../pcap/open_capture.ts";
 import { UserError } from "./errors.ts";
@@ -186,15 +186,15 @@ async function captureSource(path: string, io: Io, follow: boolean): Promise<Cap
   // A regular file is read synchronously: an async read costs a thread
   // hand-off per call, as much as the copy itself (stdin and pipes stay async).
   const open = path === "-" || size === undefined
-    ? () => openCaptureFile(path, io.stdin, READER_OPTIONS)
-    : async () => {
+    ? (buffer?: Uint8Array) => openCaptureFile(path, io.stdin, readerOptions(buffer))
+    : async (buffer?: Uint8Array) => {
       const file = await openInputFile(path);
       try {
         const input = syncReader(file);
         const reader = await CaptureReader.open(
           follow ? followFile(input, io.signal) : input,
           path,
-          READER_OPTIONS,
+          readerOptions(buffer),
         );
         return { reader, close: () => file.close() };
       } catch (error) {
@@ -203,6 +203,11 @@ async function captureSource(path: string, io: Io, follow: boolean): Promise<Cap
       }
     };
   return size === undefined ? { name: path, open } : { name: path, size, open };
+}
+
+/** The reader's options, with the producer's refill buffer when it lends one. */
+function readerOptions(buffer: Uint8Array | undefined): CaptureReaderOptions {
+  return buffer === undefined ? READER_OPTIONS : { ...READER_OPTIONS, buffer };
 }
 
 function syncReader(file: { readSync(into: Uint8Array): number | null }): ByteReader {

@@ -136,6 +136,35 @@ Deno.test("a record larger than the refill buffer grows it", async () => {
   assertEquals(packets[0]!.data, big);
 });
 
+Deno.test("a lent buffer inside a larger ArrayBuffer is used in place, and outgrown when too small", async () => {
+  const packets = samplePackets(40);
+  const file = buildPcap(packets);
+  // 256 bytes: records of up to 360 bytes outgrow it.
+  for (const size of [4096, 256]) {
+    // The lent buffer starts 1000 bytes into its ArrayBuffer, as the producer's
+    // scratch starts after the ring; guard bytes around it must stay untouched.
+    const whole = new Uint8Array(1000 + size + 1000).fill(0x5a);
+    const lent = whole.subarray(1000, 1000 + size);
+    const reader = await CaptureReader.open(new MemoryReader(file, 700), "lent.cap", {
+      buffer: lent,
+      batchSize: 5,
+    });
+    const read: Packet[] = [];
+    let inLent = 0;
+    let elsewhere = 0;
+    for (let b = await reader.next(); b !== null; b = await reader.next()) {
+      if (b.bytes === lent) inLent++;
+      else elsewhere++;
+      for (let i = 0; i < b.count; i++) read.push(copyPacket(b, i));
+    }
+    assertSamePackets(read, packets);
+    ok(inLent > 0, `size ${size}: batches point into the lent buffer`);
+    assertEquals(elsewhere > 0, size === 256, `size ${size}: batches in a grown buffer`);
+    ok(whole.subarray(0, 1000).every((x) => x === 0x5a), "bytes before it untouched");
+    ok(whole.subarray(1000 + size).every((x) => x === 0x5a), "bytes after it untouched");
+  }
+});
+
 Deno.test("writing then reading gives the same packets to the nanosecond", async () => {
   const packets = samplePackets(50);
   const sink = new MemoryWriter();

@@ -48,7 +48,12 @@ export interface CaptureSource {
   readonly name: string;
   /** Size in bytes when known, for PendingB and the status line. */
   readonly size?: number;
-  open(): Promise<{ reader: CaptureReader; close(): void }>;
+  /**
+   * Opens the input. `buffer`, when given, is the refill buffer for its
+   * CaptureReader (CaptureReaderOptions.buffer): the scratch next to the ring,
+   * from which packets reach their slots without an allocation.
+   */
+  open(buffer?: Uint8Array): Promise<{ reader: CaptureReader; close(): void }>;
 }
 
 /** An epoch time in ns as (seconds, nanoseconds), exact without BigInt. */
@@ -276,7 +281,8 @@ async function copySources(
 
   for (const source of sources) {
     if (summary.packets >= config.limit || signal?.aborted) break;
-    const opened = await source.open();
+    const scratch = state.ring.scratch;
+    const opened = await source.open(scratch.length > 0 ? scratch : undefined);
     state.sourceName = source.name;
     state.packetInSource = 0;
     try {
@@ -345,6 +351,11 @@ function fillSlots(
   const bytes = batch.bytes;
   const sourceView = viewOf(bytes);
   const sourceLength = bytes.length;
+  // The batch's bytes in the ring's ArrayBuffer (the reader fills the ring's
+  // scratch): long packets then move with the span's copyWithin, no subarray.
+  const span = ring.span;
+  const inSpan = bytes.buffer === span.buffer;
+  const spanBase = bytes.byteOffset - span.byteOffset;
   const { offset: offsets, caplen: caplens, wirelen: wirelens, sec: secs, nsec: nsecs } = batch;
   const linkTypes = batch.linkType;
   // At most FILL_CHUNK packets a call (the caller calls again): see FILL_CHUNK.
@@ -423,7 +434,8 @@ function fillSlots(
     words[word + STORAGE_ID_WORD] = 0;
     words[word + STORAGE_ID_WORD + 1] = 0;
     if (caplen > WORD_COPY_MAX) {
-      ringBytes.set(bytes.subarray(offset, offset + caplen), slot + PAYLOAD);
+      if (inSpan) span.copyWithin(slot + PAYLOAD, spanBase + offset, spanBase + offset + caplen);
+      else ringBytes.set(bytes.subarray(offset, offset + caplen), slot + PAYLOAD);
     } else if (offset + caplen + READ_SLACK - 1 <= sourceLength) {
       // Whole 16-byte blocks, the last one reading up to 15 bytes past the
       // packet (still inside the source buffer: CaptureReader leaves READ_SLACK

@@ -27,6 +27,7 @@ import {
   writeU64,
 } from "./layout.ts";
 import { RingError, ringOpenError } from "./ring_error.ts";
+import { CAPTURE_READ_BUFFER } from "../pcap/capture_reader.ts";
 
 /** How a producer opens a ring. */
 export interface ProducerOpenOptions {
@@ -58,6 +59,17 @@ const unmapped = (): void => {};
 export class Ring {
   /** The whole mapped file. Valid until close(). */
   readonly bytes: Uint8Array;
+  /**
+   * The producer's read buffer, in the same ArrayBuffer right after the file
+   * (RingMemory.mapRingFile's scratch); empty when the ring has none.
+   */
+  readonly scratch: Uint8Array;
+  /**
+   * The file and the scratch after it, one array with `bytes`' indexes: the
+   * producer copies a packet from the scratch into its slot with this array's
+   * `copyWithin`.
+   */
+  readonly span: Uint8Array;
   /** DataView over the whole mapped file. Valid until close(). */
   readonly view: DataView;
   /** The whole mapped file as host-endian 32-bit words (little-endian hosts only). Valid until close(). */
@@ -77,7 +89,9 @@ export class Ring {
 
   private constructor(readonly path: string, mapping: RingMapping, readonly writable: boolean) {
     this.#unmap = () => mapping.close();
-    this.bytes = new Uint8Array(mapping.buffer);
+    this.bytes = new Uint8Array(mapping.buffer, 0, RING_FILE_SIZE);
+    this.scratch = new Uint8Array(mapping.buffer, RING_FILE_SIZE);
+    this.span = new Uint8Array(mapping.buffer);
     this.view = new DataView(mapping.buffer);
     this.words = new Uint32Array(mapping.buffer, 0, RING_FILE_SIZE / 4);
     this.#counters = new BigInt64Array(mapping.buffer, 0, RING_FILE_SIZE / 8);
@@ -130,7 +144,7 @@ export class Ring {
       }
       initialise = true;
     }
-    const mapping = mapFile(path, true, memory);
+    const mapping = mapFile(path, true, memory, PRODUCER_SCRATCH_BYTES);
     const view = new DataView(mapping.buffer);
     const header = readHeader(view);
     if (!initialise && header.version !== 0x100) {
@@ -280,6 +294,8 @@ export class Ring {
 }
 
 const TWO_32 = 4294967296;
+/** A producer's scratch: the capture reader's refill buffer (CAPTURE_READ_BUFFER). */
+const PRODUCER_SCRATCH_BYTES = CAPTURE_READ_BUFFER;
 
 function noLeftovers(initialised: boolean): ProducerOpenReport {
   return { initialised, leftovers: 0, clearedEndOfStream: false };
@@ -311,9 +327,14 @@ function checkFile(path: string, memory: RingMemory): void {
   if (problem !== undefined) throw ringOpenError(path, problem);
 }
 
-function mapFile(path: string, writable: boolean, memory: RingMemory): RingMapping {
+function mapFile(
+  path: string,
+  writable: boolean,
+  memory: RingMemory,
+  scratchBytes = 0,
+): RingMapping {
   try {
-    return memory.mapRingFile(path, RING_FILE_SIZE, { writable });
+    return memory.mapRingFile(path, RING_FILE_SIZE, { writable, scratchBytes });
   } catch (error) {
     throw ringOpenError(path, reasonOf(error), error);
   }

@@ -12,6 +12,7 @@ import {
 } from "./layout.ts";
 import { Ring } from "./ring.ts";
 import { RingError } from "./ring_error.ts";
+import { CAPTURE_READ_BUFFER } from "../pcap/capture_reader.ts";
 
 async function withDir(body: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "fmagent-ring-unit-" });
@@ -166,6 +167,41 @@ Deno.test("Ring stores and loads Put and Get as exact s64 values across the 32-b
       }
     } finally {
       ring.close();
+    }
+  });
+});
+
+Deno.test("a producer's ring carries a private scratch after the file, in the same buffer; a consumer's none", async () => {
+  await withDir((dir) => {
+    const path = `${dir}/ring`;
+    const { ring } = Ring.openForProducer(path);
+    try {
+      assertEquals(ring.bytes.length, RING_FILE_SIZE);
+      assertEquals(ring.scratch.length, CAPTURE_READ_BUFFER);
+      assertEquals(ring.scratch.byteOffset, RING_FILE_SIZE);
+      assert(ring.scratch.buffer === ring.bytes.buffer && ring.span.buffer === ring.bytes.buffer);
+      assertEquals(ring.span.length, RING_FILE_SIZE + CAPTURE_READ_BUFFER);
+      assert(ring.scratch.every((b) => b === 0), "the scratch starts zeroed");
+      // A packet moves from the scratch into a slot with copyWithin, and the
+      // scratch itself never reaches the file.
+      ring.scratch.fill(0xab);
+      const payload = SLOT.payload.offset + ring.slotStart(0);
+      ring.span.copyWithin(payload, RING_FILE_SIZE, RING_FILE_SIZE + 100);
+    } finally {
+      ring.close();
+    }
+    assertEquals(Deno.statSync(path).size, RING_FILE_SIZE);
+    const consumer = Ring.open(path, { writable: true });
+    try {
+      assertEquals(consumer.scratch.length, 0);
+      const payload = SLOT.payload.offset + consumer.slotStart(0);
+      assertEquals([...consumer.bytes.subarray(payload - 1, payload + 101)], [
+        0,
+        ...new Array(100).fill(0xab),
+        0,
+      ]);
+    } finally {
+      consumer.close();
     }
   });
 });
