@@ -76,3 +76,16 @@ Deno.test("exercisePause goes through the sleeping branches and returns", async 
   await exercisePause();
   assert(performance.now() - start < 1000, "exercisePause took too long");
 });
+
+Deno.test("backoff: while spinning, each round waits 10 µs before the caller looks at the ring again", async () => {
+  let yields = 0;
+  const backoff = newBackoff(() => yields++);
+  const started = performance.now();
+  await pause(backoff);
+  // The gap is waited out inside pause (no timer), so it holds on any machine.
+  assert(performance.now() - started >= 0.01, "the first round waited the poll gap");
+  assertEquals(yields, 0, "spinning, not yet yielding");
+  await pause(backoff);
+  await pause(backoff);
+  assert(yields >= 1, "after two gaps (20 µs of spinning) it yields");
+});
