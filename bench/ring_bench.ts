@@ -3,11 +3,20 @@
  * ring in /dev/shm, on the two shared captures, for every pairing of fmagent
  * and the C peer (tests/ring/peer/ring_peer.c, fast mode: mmapped input,
  * spin-then-yield, ≥256 KB writes), plus the C peer in --stdio mode (4 KB
- * stdio buffers, one packet per Put/Get: the way pcap2fmadio → fmadio2pcap
- * work) for scale. Also the CPU an idle consumer (empty ring) and an idle
- * producer (full ring) use, from /proc/PID/stat.
+ * stdio buffers, one packet per Put/Get, the way pcap2fmadio → fmadio2pcap
+ * work) as a stand-in for FMADIO's own pair. Also the CPU an idle consumer
+ * (empty ring) and an idle producer (full ring) use, from /proc/PID/stat.
  *
- *   deno run -A bench/ring_bench.ts [--runs N] [--scale K]
+ *   deno run -A bench/ring_bench.ts [--runs N] [--scale K] [--fmadio-bin DIR]
+ *
+ * `--fmadio-bin DIR` (or FMADIO_BIN=DIR, e.g. with `deno task bench ring`)
+ * adds FMADIO's own tools from DIR: pcap2fmadio → fmadio2pcap (the reference
+ * pair itself), fmagent → fmadio2pcap and pcap2fmadio → fmagent. They are
+ * not part of this repository (on an FMADIO host they are installed; elsewhere
+ * build them from fmadio/platform). pcap2fmadio reads the capture on stdin and
+ * fmadio2pcap writes to stdout; the ring is reset by fmagent first, so it has
+ * flow control on and no packet is lost. The stand-in pair above is faster
+ * than FMADIO's pair (it polls without sleeping), so it is the harder bar.
  *
  * `--scale K` runs fmagent → fmagent and the reference pair only, on captures
  * K times as long (each one's records repeated K times): the per-packet rate
@@ -28,9 +37,11 @@ const runsArg = Deno.args.indexOf("--runs");
 const RUNS = runsArg >= 0 ? Number(Deno.args[runsArg + 1]) : 3;
 const scaleArg = Deno.args.indexOf("--scale");
 const SCALE = scaleArg >= 0 ? Number(Deno.args[scaleArg + 1]) : 1;
+const fmadioArg = Deno.args.indexOf("--fmadio-bin");
+const FMADIO_BIN = fmadioArg >= 0 ? Deno.args[fmadioArg + 1] : Deno.env.get("FMADIO_BIN");
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
-type Side = "fmagent" | "C" | "C stdio";
+type Side = "fmagent" | "C" | "C stdio" | "FMADIO";
 type Role = "produce" | "consume";
 
 interface Pair {
@@ -41,16 +52,28 @@ interface Pair {
 
 const OURS = "fmagent → fmagent";
 const FAST_C = "C → C (fast peer)";
-const REFERENCE = "C stdio → C stdio (reference)";
+const REFERENCE = "C stdio → C stdio (reference stand-in)";
+const FMADIO = "pcap2fmadio → fmadio2pcap (FMADIO's tools)";
 const PAIRS: readonly Pair[] = [
   { name: OURS, producer: "fmagent", consumer: "fmagent" },
   { name: FAST_C, producer: "C", consumer: "C" },
   { name: "fmagent → C", producer: "fmagent", consumer: "C" },
   { name: "C → fmagent", producer: "C", consumer: "fmagent" },
   { name: REFERENCE, producer: "C stdio", consumer: "C stdio" },
+  ...(FMADIO_BIN === undefined ? [] : [
+    { name: FMADIO, producer: "FMADIO", consumer: "FMADIO" },
+    { name: "fmagent → fmadio2pcap", producer: "fmagent", consumer: "FMADIO" },
+    { name: "pcap2fmadio → fmagent", producer: "FMADIO", consumer: "fmagent" },
+  ] satisfies Pair[]),
 ];
 
 function argv(side: Side, peer: string, role: Role, ring: string, file: string): string[] {
+  if (side === "FMADIO") {
+    // pcap2fmadio reads stdin, fmadio2pcap writes stdout: redirect, then exec the tool.
+    return role === "produce"
+      ? ["sh", "-c", 'exec "$0" -i "$1" < "$2"', `${FMADIO_BIN}/pcap2fmadio`, ring, file]
+      : ["sh", "-c", 'exec "$0" -i "$1" > "$2"', `${FMADIO_BIN}/fmadio2pcap`, ring, file];
+  }
   if (side !== "fmagent") {
     return [peer, role, ring, file, ...(side === "C stdio" ? ["--stdio"] : [])];
   }
@@ -208,6 +231,16 @@ async function repeated(path: string, times: number, dir: string): Promise<strin
   return out;
 }
 
+if (FMADIO_BIN !== undefined) {
+  for (const tool of ["pcap2fmadio", "fmadio2pcap"]) {
+    const info = await Deno.stat(`${FMADIO_BIN}/${tool}`).catch(() => null);
+    if (info === null || !info.isFile || ((info.mode ?? 0) & 0o111) === 0) {
+      console.error(`ring_bench: --fmadio-bin ${FMADIO_BIN}: no executable ${tool} there`);
+      Deno.exit(2);
+    }
+  }
+}
+
 const captures = await ensureBenchCaptures();
 const shm = (await Deno.stat("/dev/shm").catch(() => null))?.isDirectory ? "/dev/shm" : undefined;
 const dir = await Deno.makeTempDir({ prefix: "fmagent-ring-bench-", ...(shm ? { dir: shm } : {}) });
@@ -234,7 +267,9 @@ try {
         captures.small,
       ],
     ];
-  const pairs = SCALE === 1 ? PAIRS : PAIRS.filter((p) => p.name === OURS || p.name === REFERENCE);
+  const pairs = SCALE === 1
+    ? PAIRS
+    : PAIRS.filter((p) => p.name === OURS || p.name === REFERENCE || p.name === FMADIO);
 
   const rows: string[] = [];
   const mpps = new Map<string, number>();
@@ -265,7 +300,8 @@ try {
   console.log(`## Ring: produce → consume to /dev/null\n`);
   console.log(
     `Best of ${RUNS} runs, ring in ${shm ?? "a temp dir"}, load average ${load} at the end. ` +
-      `CPU ns/packet is each side's user + system time over the packets (spinning while waiting included).\n`,
+      `CPU ns/packet is each side's user + system time over the packets (spinning while waiting included).` +
+      (FMADIO_BIN === undefined ? "" : ` FMADIO's tools from ${FMADIO_BIN}.`) + "\n",
   );
   console.log(
     "| capture | pair | seconds | Mpps | Gbit/s (captured bytes) | CPU ns/packet producer / consumer |",
@@ -273,22 +309,31 @@ try {
   console.log("|---|---|---:|---:|---:|---:|");
   for (const row of rows) console.log(row);
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  // With FMADIO's tools at hand, the first ratio is against their pair.
+  const fmadioHead = FMADIO_BIN === undefined ? "" : " fmagent → fmagent vs FMADIO's pair |";
+  const fmadioRule = FMADIO_BIN === undefined ? "" : "---:|";
+  const fmadioCell = (get: (name: string) => number) =>
+    FMADIO_BIN === undefined ? "" : ` ${ratio(get(OURS), get(FMADIO))} |`;
   if (SCALE !== 1) {
-    console.log("\n| capture | fmagent → fmagent vs reference pair |\n|---|---:|");
+    console.log(
+      `\n| capture |${fmadioHead} fmagent → fmagent vs reference stand-in |\n|---|${fmadioRule}---:|`,
+    );
     for (const [label] of inputs) {
       const get = (name: string) => mpps.get(`${label}|${name}`) ?? NaN;
-      console.log(`| ${label} | ${ratio(get(OURS), get(REFERENCE))} |`);
+      console.log(`| ${label} |${fmadioCell(get)} ${ratio(get(OURS), get(REFERENCE))} |`);
     }
   } else {
     console.log(
-      "\n| capture | fmagent → fmagent vs reference pair | fmagent → fmagent vs fast C pair | fmagent → C vs C → C | C → fmagent vs C → C |",
+      `\n| capture |${fmadioHead} fmagent → fmagent vs reference stand-in | fmagent → fmagent vs fast C pair | fmagent → C vs C → C | C → fmagent vs C → C |`,
     );
-    console.log("|---|---:|---:|---:|---:|");
+    console.log(`|---|${fmadioRule}---:|---:|---:|---:|`);
     for (const [label] of inputs) {
       const get = (name: string) => mpps.get(`${label}|${name}`) ?? NaN;
       const fast = get(FAST_C);
       console.log(
-        `| ${label} | ${ratio(get(OURS), get(REFERENCE))} | ${ratio(get(OURS), fast)} | ` +
+        `| ${label} |${fmadioCell(get)} ${ratio(get(OURS), get(REFERENCE))} | ${
+          ratio(get(OURS), fast)
+        } | ` +
           `${ratio(get("fmagent → C"), fast)} | ${ratio(get("C → fmagent"), fast)} |`,
       );
     }
