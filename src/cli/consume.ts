@@ -9,7 +9,7 @@ import { pcapSink } from "../ring/pcap_sink.ts";
 import { loadRingFilter } from "../ring/ring_filter.ts";
 import { textSink } from "../ring/text_sink.ts";
 import { vectorPcapSink } from "../ring/vector_sink.ts";
-import { HOST_LITTLE_ENDIAN } from "../ring/layout.ts";
+import { HOST_LITTLE_ENDIAN, SLOT_PAYLOAD_ROOM } from "../ring/layout.ts";
 import { vectorIo } from "../../ffi/vector_io.deno.ts";
 
 const EXAMPLES = `
@@ -113,6 +113,11 @@ export function run(args: readonly string[], io: Io): Promise<number> {
       if (summary.skipped > 0) parts.push(`${summary.skipped} filtered out`);
       if (summary.skippedAtStart > 0) parts.push(`${summary.skippedAtStart} skipped by --latest`);
       if (summary.lost > 0) parts.push(`${summary.lost} lost to producer overruns`);
+      if (summary.oversized > 0) {
+        parts.push(
+          `${summary.oversized} slots claiming over ${SLOT_PAYLOAD_ROOM} bytes cut to ${SLOT_PAYLOAD_ROOM}`,
+        );
+      }
       parts.push(
         summary.endOfStream
           ? "end of stream"

@@ -4,6 +4,12 @@
  * PacketBatch whose bytes are the ring's own memory (no copy here); Get is
  * published only after the sink has flushed them to the OS, so a consumer
  * that dies leaves every undelivered packet in the ring.
+ *
+ * A ring without flow control (IsTxFlowControl = 0: pcap2fmadio's) is the
+ * exception: its producer does not wait for Get, so the slots are copied
+ * into a staging ring of the consumer's own and checked before the sink
+ * sees them (staged_slots.ts). A packet that cannot be delivered intact is
+ * never output: it is counted as lost.
  */
 import type { RingMemory } from "../../ffi/ring_memory.ts";
 import { ringMemory as defaultRingMemory } from "../../ffi/ring_memory.deno.ts";
@@ -27,7 +33,7 @@ import {
   GET_PAGE,
   LENGTH_CAPTURE_SHIFT,
   SLOT,
-  SLOT_PAYLOAD_MAX,
+  SLOT_PAYLOAD_ROOM,
   SLOT_SIZE,
   SLOT_WORD,
   SLOT_WORDS,
@@ -38,13 +44,15 @@ import {
 import type { PacketMatcher } from "./producer.ts";
 import { Ring } from "./ring.ts";
 import { openScratchRing } from "./scratch_ring.ts";
+import { hasFlowControl, overwrittenPrefix, setFlowControl, stageSlots } from "./staged_slots.ts";
 import { clockNow, formatGbps, formatIsoTimeNs, formatMpps } from "./status_line.ts";
 
 /**
  * Where consumed packets go. `write` gets packets [0, batch.count) of a batch
- * whose `bytes` is the ring's mapped memory: those bytes stay valid only until
- * the sink's next `flush()` resolves (the consumer then frees the slots), so a
- * sink copies what it keeps, as PcapWriter.append does.
+ * whose `bytes` is the ring's mapped memory (or, for a ring without flow
+ * control, the consumer's staging copy of it): those bytes stay valid only
+ * until the sink's next `flush()` resolves (the consumer then frees the
+ * slots), so a sink copies what it keeps, as PcapWriter.append does.
  */
 export interface RingPacketSink {
   write(batch: PacketBatch): void | Promise<void>;
@@ -92,8 +100,16 @@ export interface ConsumeSummary {
   skipped: number;
   /** Packets skipped at start by `latest`. */
   skippedAtStart: number;
-  /** Packets overwritten by a producer without flow control before we read them. */
+  /**
+   * Packets a producer without flow control overwrote before we could read
+   * them intact (lapped, or overwritten while we copied them): never output.
+   */
   lost: number;
+  /**
+   * Slots whose LengthCapture claimed more than the SLOT_PAYLOAD_ROOM (12,264)
+   * bytes a slot has: taken with those bytes only.
+   */
+  oversized: number;
   /** Stepped over an earlier session's end-of-stream mark at the start. */
   staleEndOfStream: boolean;
   /** Ended on the end-of-stream slot. */
@@ -109,6 +125,8 @@ const PAYLOAD = SLOT.payload.offset;
 const TWO_32 = 4294967296;
 /** Flush and free what we hold once the ring has been idle this long (ms); well under 10 ms. */
 const FLUSH_WHEN_IDLE_MS = 0.05;
+/** At most one "overran the ring" warning this often (ms): a lapping producer overruns per batch. */
+const LOST_NOTICE_MS = 1000;
 
 /**
  * Reads packets from the ring at `ringPath` into `sink` until the
@@ -204,6 +222,8 @@ async function warmUp(
     for (const round of [WARM_UP_FIRST_ROUND, WARM_UP_FIRST_ROUND, packets]) {
       const ring = openScratchRing();
       try {
+        // The real ring's flow-control setting, so the warm-up compiles the path the run takes.
+        setFlowControl(ring, hasFlowControl(real));
         const feeder: WarmUpFeeder = {
           ring,
           real,
@@ -330,6 +350,7 @@ async function consumeLoop(
     skipped: 0,
     skippedAtStart: 0,
     lost: 0,
+    oversized: 0,
     staleEndOfStream: false,
     endOfStream: false,
     interrupted: false,
@@ -366,6 +387,11 @@ async function consumeLoop(
   cursor.tsLow = tsLow;
   cursor.tsHigh = tsHigh;
   let published = get;
+  // For a ring without flow control: where the slots are copied before the sink
+  // sees them (made on first need), and whether the batch points there now.
+  let staging: Ring | undefined;
+  let staged = false;
+  const lostNotice: LostNotice = { pending: 0, lastAt: -Infinity };
   const status = options.onStatus === undefined ? undefined : newStatus(ring, summary);
   const interval = options.statusIntervalMs ?? 1000;
   let nextTick = status === undefined ? Infinity : performance.now() + interval;
@@ -385,10 +411,7 @@ async function consumeLoop(
       // overwritten. Skip to half a ring behind Put, and say how many were lost.
       const skip = available - (depth >> 1);
       cursor.get += skip;
-      summary.lost += skip;
-      options.onNotice?.(
-        `warning: the producer overran the ring (no flow control?): ${skip} packets lost`,
-      );
+      noteLost(skip, summary, lostNotice, options);
       available -= skip;
     }
     if (available <= 0) {
@@ -403,7 +426,34 @@ async function consumeLoop(
     }
     resetBackoff(backoff);
     const want = Math.min(capacity, limit - summary.packets);
-    takeSlots(ring, cursor, batch, available, want, filter, summary);
+    // Checked every batch (one word): a ring can be re-created with the other setting.
+    if (hasFlowControl(ring) === staged) {
+      // Switching: what the sink holds goes out first, while its bytes are still valid.
+      if (cursor.get !== published) published = await free(ring, sink, cursor);
+      staged = !staged;
+      if (staged) staging ??= openScratchRing();
+      batch.bytes = staged ? staging!.bytes : ring.bytes;
+    }
+    if (!staged) {
+      takeSlots(ring, cursor, batch, available, want, filter, summary);
+    } else {
+      // At least two slots: takeSlots steps over a stale end-of-stream mark only
+      // with a packet behind it (with -U the capacity is 1).
+      const take = Math.min(available, capacity < 2 ? 2 : capacity);
+      // The staging slots of packets the sink still holds must not be reused: they
+      // are safe while fewer than a staging ring's worth of packets are unfreed,
+      // which the half-ring frees keep, except after a skip over lapped packets.
+      if (cursor.get + take - published > staging!.depth) {
+        published = await free(ring, sink, cursor);
+      }
+      stageSlots(ring, staging!, cursor.get, take);
+      const torn = overwrittenPrefix(ring, cursor.get, take);
+      if (torn > 0) {
+        cursor.get += torn;
+        noteLost(torn, summary, lostNotice, options);
+      }
+      takeSlots(staging!, cursor, batch, take - torn, want, filter, summary);
+    }
     if (cursor.staleEndOfStream) {
       cursor.staleEndOfStream = false;
       summary.staleEndOfStream = true;
@@ -420,7 +470,39 @@ async function consumeLoop(
   }
   if (cursor.get !== published) published = await free(ring, sink, cursor);
   else await sink.flush();
+  if (lostNotice.pending > 0) announceLost(lostNotice, options, performance.now());
   return summary;
+}
+
+/** Lost packets not yet announced, and when the last warning went out. */
+interface LostNotice {
+  pending: number;
+  lastAt: number;
+}
+
+/**
+ * Counts `count` packets as lost and warns about them: the first overrun at
+ * once, later ones gathered into at most one warning per LOST_NOTICE_MS (the
+ * rest when the loop ends).
+ */
+function noteLost(
+  count: number,
+  summary: ConsumeSummary,
+  notice: LostNotice,
+  options: ConsumeOptions,
+): void {
+  summary.lost += count;
+  notice.pending += count;
+  const now = performance.now();
+  if (now - notice.lastAt >= LOST_NOTICE_MS) announceLost(notice, options, now);
+}
+
+function announceLost(notice: LostNotice, options: ConsumeOptions, now: number): void {
+  options.onNotice?.(
+    `warning: the producer overran the ring (no flow control?): ${notice.pending} packets lost`,
+  );
+  notice.pending = 0;
+  notice.lastAt = now;
 }
 
 const remainder = new Float64Array(1);
@@ -448,6 +530,7 @@ function takeSlots(
   let n = 0;
   let bytes = 0;
   let fcsErrors = 0;
+  let oversized = 0;
   while (get < end && n < want) {
     const index = get & mask;
     const word = SLOTS_WORD + index * SLOT_WORDS;
@@ -469,7 +552,10 @@ function takeSlots(
     const lengths = words[word + LENGTHS_WORD]!;
     let length = lengths >>> LENGTH_CAPTURE_SHIFT;
     // A slot claiming more than a slot holds is cut to what is there.
-    if (length > SLOT_PAYLOAD_MAX) length = SLOT_PAYLOAD_MAX;
+    if (length > SLOT_PAYLOAD_ROOM) {
+      length = SLOT_PAYLOAD_ROOM;
+      oversized++;
+    }
     getByte += length;
     if (length === 0) continue; // an empty slot (a cleared end-of-stream mark)
     const wire = lengths & 0xffff;
@@ -516,6 +602,7 @@ function takeSlots(
   cursor.baseHigh = baseHigh;
   summary.bytes += bytes;
   summary.fcsErrors += fcsErrors;
+  summary.oversized += oversized;
 }
 
 /**

@@ -25,7 +25,10 @@ export const RING_DEPTH = 1024;
 export const RING_PAGE = 4096;
 /** Bytes of one slot (header, payload, padding to a 4 KB multiple). */
 export const SLOT_SIZE = 12288;
-/** Largest payload a slot carries; longer packets are truncated to it. */
+/**
+ * Largest payload the spec's producer puts in a slot (fmagent produce cuts
+ * longer packets to it); the slot has room for SLOT_PAYLOAD_ROOM.
+ */
 export const SLOT_PAYLOAD_MAX = 10240;
 /** Largest value the u16 LengthWire field can hold. */
 export const LENGTH_WIRE_MAX = 0xffff;
@@ -78,6 +81,14 @@ export const SLOT = Object.freeze({
   storageId: field(16, 8),
   payload: field(24, SLOT_PAYLOAD_MAX),
 });
+
+/**
+ * Payload bytes a slot really has: everything after its 24-byte header. The
+ * spec's producer stops at SLOT_PAYLOAD_MAX, but pcap2fmadio copies a
+ * packet's whole caplen into the slot, so a consumer accepts LengthCapture
+ * up to this and cuts a slot claiming more to it.
+ */
+export const SLOT_PAYLOAD_ROOM = SLOT_SIZE - SLOT.payload.offset;
 
 /** Index of Put in a BigInt64Array over the whole ring (for Atomics). */
 export const PUT_INDEX = PUT_PAGE.put.offset / 8;

@@ -2,7 +2,8 @@
 // the layout in fmadio/platform include/fmadio_packet.h, for fmagent's
 // interop tests and benchmarks.
 //
-//   ring_peer produce RING [--reset] [--no-eof] [--stdio] FILE|-
+//   ring_peer produce RING [--reset] [--no-eof] [--stdio] [--no-flow] [--pps N [--burst N]]
+//                          [--long-slots] FILE|-
 //   ring_peer consume RING [--latest] [--stdio] [--count N] [--delay-us N] OUT|-
 //   ring_peer stat RING
 //
@@ -11,17 +12,29 @@
 // each write; both spin, then sched_yield while waiting. --stdio is the
 // reference behaviour of pcap2fmadio / fmadio2pcap: records through 4 KB
 // stdio buffers, one packet per Put/Get, usleep(0) while waiting.
+//
+// Producer options that play a pcap2fmadio on a ring it created itself:
+// --no-flow writes IsTxFlowControl = 0 into the header (of a new ring and of
+// an existing one) and never waits for Get, so it laps a slow consumer; it
+// publishes Put after every packet, as the spec's producer does. --pps N
+// paces the producer to about N packets a second (so it is still writing
+// while a consumer reads): bursts of --burst packets (default 64) at full
+// speed, then a sleep until the schedule catches up. --long-slots keeps each packet's caplen (up to
+// 65,535) in LengthCapture and copies as many bytes as the slot has room for
+// (12,264), where the default cuts both to 10,240.
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct __attribute__((packed)) {
@@ -35,6 +48,9 @@ typedef struct __attribute__((packed)) {
 	uint8_t Payload[10240];
 	uint8_t padAlign[2024];
 } Slot;
+
+// Payload bytes a slot really has: all of it after the 24-byte slot header.
+#define SLOT_ROOM (sizeof(Slot) - offsetof(Slot, Payload))
 
 typedef struct __attribute__((packed)) {
 	uint32_t Version, Size, SizePacket;
@@ -54,6 +70,7 @@ typedef struct __attribute__((packed)) {
 
 _Static_assert(sizeof(Slot) == 12288, "slot size");
 _Static_assert(sizeof(Ring) == 12595200, "ring size");
+_Static_assert(SLOT_ROOM == 12264, "slot payload room");
 
 #define FLAG_EOF 1
 #define FLAG_FCS 2
@@ -144,6 +161,9 @@ static int parse_header(const uint8_t* h, PcapInfo* info) {
 static Ring* R;
 static int64_t Put;
 static uint64_t PutByte, LastTS;
+// Producer options (see the top of the file).
+static int NoFlow, LongSlots;
+static uint64_t Pps, Burst = 64, PacedFrom, Paced;
 
 static void publish_put(void) {
 	__atomic_store_n(&R->Put, Put, __ATOMIC_RELEASE);
@@ -151,7 +171,22 @@ static void publish_put(void) {
 	R->PutPktTS = LastTS;
 }
 
+static uint64_t now_ns(void) {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+// --pps: every --burst packets, sleep until the schedule catches up.
+static void pace(void) {
+	if (Pps == 0 || ++Paced % Burst != 0) return;
+	uint64_t due = PacedFrom + Paced * 1000000000ULL / Pps;
+	uint64_t now = now_ns();
+	if (due > now) usleep((useconds_t)((due - now) / 1000));
+}
+
 static void wait_room(int stdio) {
+	if (NoFlow) return; // pcap2fmadio's rings: the producer never waits for the consumer
 	int spins = 0;
 	while (Put - __atomic_load_n(&R->Get, __ATOMIC_ACQUIRE) >= 1023) {
 		publish_put();
@@ -160,27 +195,39 @@ static void wait_room(int stdio) {
 }
 
 static void put_packet(uint64_t ts, uint32_t wire, uint32_t cap, const uint8_t* data, int stdio) {
-	if (cap > 10240) cap = 10240;
+	// What the slot claims, and what it holds.
+	uint32_t claim = cap, copy = cap;
+	if (LongSlots) {
+		if (claim > 65535) claim = 65535;
+		if (copy > SLOT_ROOM) copy = SLOT_ROOM;
+	} else {
+		if (claim > 10240) claim = copy = 10240;
+	}
 	if (wire > 65535) wire = 65535;
 	wait_room(stdio);
 	Slot* s = &R->Packet[Put & 1023];
 	s->TS = ts;
 	s->LengthWire = wire;
-	s->LengthCapture = cap;
+	s->LengthCapture = claim;
 	s->Port = 0;
 	s->Flag = 0;
 	s->StorageID = 0;
-	memcpy(s->Payload, data, cap);
+	memcpy((uint8_t*)s + offsetof(Slot, Payload), data, copy);
 	Put++;
-	PutByte += cap;
+	PutByte += claim;
 	LastTS = ts;
-	if (stdio || (Put & 15) == 0) publish_put();
+	// Without flow control Put goes out after every packet: a consumer's check for
+	// overwritten slots relies on it (a slot is rewritten only after Put passed it).
+	if (stdio || NoFlow || (Put & 15) == 0) publish_put();
+	pace();
 }
 
 static int produce(const char* ring, const char* file, int reset, int eof, int stdio) {
 	R = map_ring(ring, 1, reset);
+	if (NoFlow) R->IsTxFlowControl = 0;
 	Put = R->Put;
 	PutByte = R->PutByte;
+	PacedFrom = now_ns();
 	PcapInfo info;
 	uint64_t packets = 0;
 	if (!stdio && strcmp(file, "-") != 0) {
@@ -380,8 +427,13 @@ int main(int argc, char** argv) {
 		else if (strcmp(argv[i], "--latest") == 0) latest = 1;
 		else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) count = atoll(argv[++i]);
 		else if (strcmp(argv[i], "--delay-us") == 0 && i + 1 < argc) delay = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--no-flow") == 0) NoFlow = 1;
+		else if (strcmp(argv[i], "--long-slots") == 0) LongSlots = 1;
+		else if (strcmp(argv[i], "--pps") == 0 && i + 1 < argc) Pps = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--burst") == 0 && i + 1 < argc) Burst = strtoull(argv[++i], NULL, 10);
 		else file = argv[i];
 	}
+	if (Burst == 0) Burst = 1;
 	if (strcmp(mode, "produce") == 0) return produce(ring, file, reset, eof, stdio);
 	if (strcmp(mode, "consume") == 0) return consume(ring, file, latest, stdio, count, delay);
 	if (strcmp(mode, "stat") == 0) return stat_ring(ring);
