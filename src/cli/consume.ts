@@ -26,6 +26,10 @@ delivered (--latest skips them, as fmadio2pcap does). A packet leaves the ring
 only after its bytes were handed to the OS: a consumer that is stopped or
 killed and restarted delivers every packet at least once, in order.
 Ends on the producer's end of stream, -c, Ctrl-C/SIGTERM (exit 0), or a closed pipe (exit 0).
+On a ring without flow control (pcap2fmadio creates its rings so) the producer
+may overwrite packets before they are read: those are counted as lost in the
+summary, never written damaged. Create the ring with 'fmagent produce -i RING
+--eof-only --no-eof' first to keep flow control on.
 `;
 
 export function run(args: readonly string[], io: Io): Promise<number> {
