@@ -30,13 +30,31 @@ export interface RunOptions {
   readonly cwd?: string;
 }
 
+/**
+ * Spawns `command`, retrying while its program is "Text file busy": a binary
+ * a test has just written can still be open in a child that another test,
+ * running in parallel in this process, forked in that instant (the child
+ * holds the descriptor until its exec closes it).
+ */
+async function spawnWritten(command: Deno.Command): Promise<Deno.ChildProcess> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return command.spawn();
+    } catch (error) {
+      const busy = error instanceof Error && /Text file busy|os error 26/.test(error.message);
+      if (!busy || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 /** Runs `program` to completion and collects its output. */
 export async function run(
   program: string,
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<Ran> {
-  const child = new Deno.Command(program, {
+  const command = new Deno.Command(program, {
     args: [...args],
     env: options.env ?? {},
     clearEnv: options.clearEnv ?? false,
@@ -44,7 +62,8 @@ export async function run(
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
+  const child = await spawnWritten(command);
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
     await writer.write(options.stdin);
