@@ -301,7 +301,12 @@ try {
   console.log(
     `Best of ${RUNS} runs, ring in ${shm ?? "a temp dir"}, load average ${load} at the end. ` +
       `CPU ns/packet is each side's user + system time over the packets (spinning while waiting included).` +
-      (FMADIO_BIN === undefined ? "" : ` FMADIO's tools from ${FMADIO_BIN}.`) + "\n",
+      (FMADIO_BIN === undefined
+        ? " FMADIO's own pair (pcap2fmadio → fmadio2pcap) was not run: give --fmadio-bin DIR" +
+          " or FMADIO_BIN=DIR. Without it the reference is our C peer in --stdio mode, a" +
+          " stand-in measured 1.4–1.6× faster than FMADIO's pair (BENCHMARKS.md)."
+        : ` FMADIO's tools from ${FMADIO_BIN}.`) +
+      "\n",
   );
   console.log(
     "| capture | pair | seconds | Mpps | Gbit/s (captured bytes) | CPU ns/packet producer / consumer |",
