@@ -7,7 +7,7 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { MemoryWriter } from "../../tests/support/memory_io.ts";
 import { withTempDir } from "../../tests/support/temp_dir.ts";
-import type { RingMemory } from "../../ffi/ring_memory.ts";
+import { memoryOfRing } from "../../tests/support/ring_memory.ts";
 import { vectorIo } from "../../ffi/vector_io.deno.ts";
 import { compileFilter } from "../bpf/compile_filter.ts";
 import { consumeFromRing, type ConsumeOptions, type RingPacketSink } from "./consumer.ts";
@@ -42,17 +42,6 @@ function ringOfLongSlots(flowControl: boolean): Ring {
   ring.view.setUint8(ring.slotStart(CLAIMS.length) + SLOT.flag.offset, FLAG_EOF);
   ring.publishPut(CLAIMS.length + 1, 0, 0, 0);
   return ring;
-}
-
-function memoryOfRing(ring: Ring): RingMemory {
-  const buffer = ring.bytes.buffer as ArrayBuffer;
-  return {
-    statRingFile: () => ({ kind: "file", size: ring.bytes.byteLength }),
-    createRingFile: () => {},
-    mapRingFile: () => ({ buffer, close: () => {} }),
-    pinToCpu: () => {},
-    yieldCpu: () => {},
-  };
 }
 
 /** [caplen, wirelen, payload] of each record of a pcap. */

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import type { RingMemory } from "../../ffi/ring_memory.ts";
+import { memoryOfRing } from "../../tests/support/ring_memory.ts";
 import type { PacketBatch } from "../pcap/packet_batch.ts";
 import { consumeFromRing, type RingPacketSink } from "./consumer.ts";
 import { FLAG_EOF, SLOT, SLOT_PAYLOAD_ROOM, SLOT_SIZE } from "./layout.ts";
@@ -109,18 +109,6 @@ Deno.test("overwrittenPrefix: a producer lapping the consumer while it copies; e
     staging.close();
   }
 });
-
-/** A RingMemory of one ring in a plain buffer (for consumeFromRing). */
-function memoryOfRing(ring: Ring): RingMemory {
-  const buffer = ring.bytes.buffer as ArrayBuffer;
-  return {
-    statRingFile: () => ({ kind: "file", size: ring.bytes.byteLength }),
-    createRingFile: () => {},
-    mapRingFile: () => ({ buffer, close: () => {} }),
-    pinToCpu: () => {},
-    yieldCpu: () => {},
-  };
-}
 
 /**
  * A sink that keeps the batches' views until flush, the way the zero-copy

@@ -6,6 +6,8 @@
  * comparing it with the input record its timestamp names.
  */
 import { assert, assertEquals } from "../support/assert.ts";
+import { encodePcapFileHeader } from "../../src/pcap/pcap_format.ts";
+import { LINKTYPE_ETHERNET, MAX_SNAPLEN } from "../../src/pcap/link_type.ts";
 
 const BASE_SEC = 1_700_000_000;
 const STEP_NS = 1000;
@@ -25,11 +27,7 @@ export function numberedCapture(count: number, sizes: readonly number[]): Number
   for (let n = 0; n < count; n++) total += 16 + sizes[n % sizes.length]!;
   const pcap = new Uint8Array(total);
   const view = new DataView(pcap.buffer);
-  view.setUint32(0, 0xa1b23c4d, true);
-  view.setUint16(4, 2, true);
-  view.setUint16(6, 4, true);
-  view.setUint32(16, 262144, true);
-  view.setUint32(20, 1, true);
+  pcap.set(encodePcapFileHeader(LINKTYPE_ETHERNET, MAX_SNAPLEN, true));
   const starts: number[] = [];
   let at = 24;
   for (let n = 0; n < count; n++) {
