@@ -2,7 +2,11 @@
 import { InvalidArgumentError } from "./arg_parser.ts";
 import { guarded, integerOption, newCommand, parseArgs } from "./command.ts";
 import { type ByteReader, EXIT_OK, type Io, printError } from "./io.ts";
-import { CaptureReader, type CaptureReaderOptions } from "../pcap/capture_reader.ts";
+import {
+  CAPTURE_READ_BUFFER,
+  CaptureReader,
+  type CaptureReaderOptions,
+} from "../pcap/capture_reader.ts";
 import { followFile } from "../pcap/follow_reader.ts";
 import { describeOpenError, openCaptureFile, openInputFile } from "../pcap/open_capture.ts";
 import { UserError } from "./errors.ts";
@@ -20,7 +24,7 @@ import { SLOT_PAYLOAD_MAX } from "../ring/layout.ts";
  * The input buffer: small enough to stay in the CPU cache between the read
  * that fills it and the copy into the ring (4 MiB halved throughput here).
  */
-const READER_OPTIONS = { bufferSize: 512 * 1024 };
+const READER_OPTIONS = { bufferSize: CAPTURE_READ_BUFFER };
 
 const EXAMPLES = `
 Examples:
